@@ -1,0 +1,5 @@
+"""reelforge: a self-hosted video generation studio."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"

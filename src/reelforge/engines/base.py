@@ -1,0 +1,57 @@
+"""The engine interface: ``load``, ``render(segment, progress) -> Clip``, ``unload``.
+
+An engine turns one planned :class:`~reelforge.planning.plan.Segment` into a
+:class:`~reelforge.media.clip.Clip` of exactly ``segment.frames`` frames at the
+plan's size and fps. It never trims, concatenates or encodes: the runner does.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import ClassVar
+
+from ..media.clip import Clip
+from ..planning.plan import Segment
+
+StepCallback = Callable[[int, int], None]
+"""Called as ``progress(step, steps)`` after each denoising step (or frame batch)."""
+
+
+def no_progress(step: int, steps: int) -> None:
+    return None
+
+
+@dataclass(frozen=True)
+class SpeedOptions:
+    """Speed and memory options shared by every engine (attention, cache, compile, offload)."""
+
+    preset: str = "quality"
+    low_vram: bool = False
+
+
+class Engine(ABC):
+    """One model family behind the reelforge interface."""
+
+    name: ClassVar[str]
+    needs_weights: ClassVar[bool] = True
+
+    def load(self, device: str = "cpu", speed: SpeedOptions | None = None) -> None:
+        """Load weights onto ``device``; called once, pipelines stay loaded between tasks."""
+
+    @abstractmethod
+    def render(
+        self,
+        segment: Segment,
+        progress: StepCallback = no_progress,
+        previous: Clip | None = None,
+    ) -> Clip:
+        """Render ``segment.frames`` frames at ``segment.width``×``segment.height``, ``segment.fps``.
+
+        ``previous`` is the previous segment's clip, for engines that continue from
+        its last frames. The clip carries audio when the engine makes sound.
+        """
+
+    def unload(self) -> None:
+        """Free memory held by :meth:`load`."""

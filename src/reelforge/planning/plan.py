@@ -1,0 +1,126 @@
+"""The render plan: what each engine call must produce, decided before any work.
+
+A :class:`RenderPlan` is plain data (it goes into the sidecar as JSON). Each
+:class:`Segment` is self-contained: an engine renders it from its fields alone.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict
+
+from ..prompting.shots import CameraMove, DialogueLine
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class Span(_Frozen):
+    """A time range of an input track, in seconds."""
+
+    start: float
+    end: float
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+class Reference(_Frozen):
+    """A reference image resolved from a prompt tag (``<<<image_1>>>``, ``@Hero``)."""
+
+    tag: str
+    path: Path
+    name: str = ""
+    description: str = ""
+
+
+class Conditioning(_Frozen):
+    """What an engine conditions a segment on, beyond the prompt."""
+
+    start_image: Path | None = None
+    end_image: Path | None = None
+    character_image: Path | None = None
+    references: tuple[Reference, ...] = ()
+    reference_video: Path | None = None
+    video_span: Span | None = None
+    """The part of the reference video this segment follows."""
+    audio: Path | None = None
+    audio_span: Span | None = None
+    """The part of the user's audio this segment is driven by."""
+    continue_from_previous: int = 0
+    """Frames at the end of the previous segment this one continues (0: none)."""
+
+
+class Segment(_Frozen):
+    """One engine call: a shot, or a chunk of a long shot."""
+
+    index: int
+    """0-based position in the plan."""
+    workflow: str
+    """``text2video``, ``image2video``, ``omni``, ``motion`` or ``avatar``."""
+    kind: Literal["shot", "chunk"]
+    shot_index: int
+    """1-based shot number this segment belongs to."""
+    shots: int
+    """How many shots the plan has."""
+    prompt: str
+    action: str
+    negative_prompt: str = ""
+    camera: CameraMove = CameraMove.STATIC
+    dialogue: tuple[DialogueLine, ...] = ()
+    start: float
+    """Where the kept frames of this segment begin on the output timeline, in seconds."""
+    start_frame: int
+    """Same, in output frames."""
+    frames: int
+    """Frames the engine renders (snapped to its granularity, includes the overlap)."""
+    keep_frames: int
+    """Frames kept after trimming, excluding the overlap."""
+    overlap_frames: int = 0
+    """Leading frames blended with the previous segment's tail."""
+    width: int
+    height: int
+    fps: int
+    seed: int
+    steps: int | None = None
+    audio: bool = False
+    """Whether the engine should produce sound for this segment."""
+    transition: Literal["cut", "blend"] = "cut"
+    """How this segment joins the previous one."""
+    conditioning: Conditioning = Conditioning()
+
+    @property
+    def duration(self) -> float:
+        return self.keep_frames / self.fps
+
+
+class RenderPlan(_Frozen):
+    """Everything decided about a render before an engine is touched."""
+
+    workflow: str
+    tier: str
+    engine: str
+    width: int
+    height: int
+    fps: int
+    duration: float
+    """Requested duration in seconds."""
+    total_frames: int
+    """Frames in the output: ``round(duration * fps)``."""
+    seed: int
+    audio_source: Literal["engine", "user", "reference", "none"]
+    """Where the output's sound comes from."""
+    audio_path: Path | None = None
+    """The user's or the reference's file when ``audio_source`` is ``user``/``reference``."""
+    segments: tuple[Segment, ...]
+    notes: tuple[str, ...] = ()
+    """Decisions a user may want explained (snapping, shot split, chunking)."""
+
+    @property
+    def cut_times(self) -> list[float]:
+        """Times (s) where a new shot begins, excluding 0."""
+        return [s.start for s in self.segments if s.kind == "shot" and s.index > 0]
