@@ -1,0 +1,203 @@
+"""The lineup: what a user picks (a tier), as data.
+
+Each :class:`Tier` names its default engine, the workflows it serves, its limits and
+its price. Engines are described here only by their :class:`EngineTraits` (frame
+granularity, size multiple, window length): what the planner must know about them
+without importing them. Adding or re-pricing a tier is an edit of this table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+
+from ..errors import InputError
+from ..spec import limits
+
+
+@dataclass(frozen=True)
+class WeightsRef:
+    """A Hub repository an engine loads (``from_pretrained``) and the files it needs."""
+
+    repo_id: str
+    revision: str = "main"
+    allow_patterns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class EngineTraits:
+    """What the planner must know about an engine.
+
+    ``frame_step``: the engine renders ``frame_step * k + 1`` frames (LTX 8, Wan 4; 1: any).
+    ``size_multiple``: width and height must be multiples of this.
+    ``max_segment_frames``: the most frames one call renders; longer shots are chunked.
+    ``overlap_frames``: frames a chunk re-renders from the previous one, blended.
+    """
+
+    name: str
+    label: str
+    frame_step: int
+    size_multiple: int
+    max_segment_frames: int
+    overlap_frames: int
+    needs_weights: bool = True
+    weights: tuple[WeightsRef, ...] = ()
+
+
+ENGINES: Mapping[str, EngineTraits] = MappingProxyType(
+    {
+        "ltx2": EngineTraits(
+            "ltx2", "LTX-2 (video + audio)", frame_step=8, size_multiple=32,
+            max_segment_frames=481, overlap_frames=16,
+            weights=(WeightsRef("Lightricks/LTX-2"),),
+        ),
+        "wan": EngineTraits(
+            "wan", "Wan 2.2 TI2V-5B", frame_step=4, size_multiple=32,
+            max_segment_frames=121, overlap_frames=8,
+            weights=(WeightsRef("Wan-AI/Wan2.2-TI2V-5B-Diffusers"),),
+        ),
+        "wan_vace": EngineTraits(
+            "wan_vace", "Wan 2.1 VACE", frame_step=4, size_multiple=16,
+            max_segment_frames=81, overlap_frames=8,
+            weights=(WeightsRef("Wan-AI/Wan2.1-VACE-14B-diffusers"),),
+        ),
+        "wan_animate": EngineTraits(
+            "wan_animate", "Wan 2.2 Animate", frame_step=4, size_multiple=16,
+            max_segment_frames=77, overlap_frames=5,
+            weights=(WeightsRef("Wan-AI/Wan2.2-Animate-14B-Diffusers"),),
+        ),
+        "animatic": EngineTraits(
+            "animatic", "built-in animatic (CPU previz)", frame_step=1, size_multiple=2,
+            max_segment_frames=480, overlap_frames=0, needs_weights=False,
+        ),
+    }
+)
+
+ALL_WORKFLOWS = ("text2video", "image2video", "omni", "motion", "avatar")
+
+
+@dataclass(frozen=True)
+class Tier:
+    """One entry of the lineup.
+
+    ``prices`` maps a resolution to credits per second of output, ``(silent, with audio)``.
+    ``audio``: ``native`` (generated with the video), ``added`` (generated after),
+    ``reference`` (the reference video's), ``user`` (the user's file), ``tts`` (spoken
+    dialogue), ``none``.
+    ``speed`` maps a resolution to rough seconds of compute per second of output on the
+    tier's reference hardware (``speed_hardware``); BENCHMARKS.md holds measurements.
+    """
+
+    name: str
+    role: str
+    kling: str
+    engine: str
+    workflows: tuple[str, ...]
+    max_duration: float | None
+    resolutions: tuple[str, ...]
+    fps: int
+    audio: str
+    prices: Mapping[str, tuple[float, float]]
+    speed: Mapping[str, float]
+    speed_hardware: str
+    avatar_fps: int = limits.AVATAR_FPS
+    multi_shot: bool = True
+    kling_models: tuple[str, ...] = field(default=())
+
+    @property
+    def traits(self) -> EngineTraits:
+        return ENGINES[self.engine]
+
+    def fps_for(self, workflow: str) -> int:
+        return self.avatar_fps if workflow == "avatar" else self.fps
+
+    def price_per_second(self, resolution: str, audio: bool) -> float:
+        silent, with_audio = self.prices[resolution]
+        return with_audio if audio and self.audio != "none" else silent
+
+
+def _tiers(*tiers: Tier) -> Mapping[str, Tier]:
+    return MappingProxyType({t.name: t for t in tiers})
+
+
+TIERS: Mapping[str, Tier] = _tiers(
+    Tier(
+        "cinema", "prompt-driven T2V/I2V, keyframes, multi-shot, dialogue", "VIDEO 3.0",
+        engine="ltx2", workflows=("text2video", "image2video"), max_duration=15.0,
+        resolutions=("720p", "1080p", "4k"), fps=24, audio="native",
+        prices={"720p": (6, 9), "1080p": (8, 12), "4k": (30, 30)},
+        speed={"720p": 4.0, "1080p": 8.0, "4k": 30.0}, speed_hardware="H100",
+        kling_models=("kling-v3",),
+    ),
+    Tier(
+        "omni", "identity from reference images / video elements", "VIDEO 3.0 Omni",
+        engine="wan_vace", workflows=("omni",), max_duration=15.0,
+        resolutions=("720p", "1080p"), fps=24, audio="added",
+        prices={"720p": (6, 9), "1080p": (8, 12)},
+        speed={"720p": 12.0, "1080p": 30.0}, speed_hardware="H100",
+        kling_models=("kling-v3-omni",),
+    ),
+    Tier(
+        "motion", "motion transfer from a reference action video", "Motion Control",
+        engine="wan_animate", workflows=("motion",), max_duration=30.0,
+        resolutions=("720p", "1080p"), fps=24, audio="reference",
+        prices={"720p": (5, 5), "1080p": (8, 8)},
+        speed={"720p": 12.0, "1080p": 30.0}, speed_hardware="H100", multi_shot=False,
+    ),
+    Tier(
+        "avatar", "one image + one audio → talking video", "Avatar 2.0",
+        engine="ltx2", workflows=("avatar",), max_duration=limits.AUDIO_MAX_SECONDS,
+        resolutions=("720p", "1080p"), fps=24, audio="user",
+        prices={"720p": (4, 4), "1080p": (8, 8)},
+        speed={"720p": 6.0, "1080p": 12.0}, speed_hardware="H100", multi_shot=False,
+    ),
+    Tier(
+        "budget", "cheaper T2V/I2V with audio", "2.6",
+        engine="ltx2", workflows=("text2video", "image2video"), max_duration=10.0,
+        resolutions=("720p", "1080p"), fps=24, audio="native",
+        prices={"720p": (3, 4), "1080p": (5, 7)},
+        speed={"720p": 1.5, "1080p": 3.0}, speed_hardware="H100", multi_shot=False,
+        kling_models=(
+            "kling-v2-6", "kling-v2-1", "kling-v2-1-master", "kling-v2-master",
+            "kling-v1-6", "kling-v1-5", "kling-v1",
+        ),
+    ),
+    Tier(
+        "turbo", "fastest drafts, no audio", "2.5 Turbo",
+        engine="wan", workflows=("text2video", "image2video"), max_duration=10.0,
+        resolutions=("720p",), fps=24, audio="none",
+        prices={"720p": (3, 3)},
+        speed={"720p": 2.0}, speed_hardware="H100", multi_shot=False,
+        kling_models=("kling-v2-5-turbo",),
+    ),
+    Tier(
+        "animatic", "previz on any CPU, no weights", "—",
+        engine="animatic", workflows=ALL_WORKFLOWS, max_duration=None,
+        resolutions=limits.RESOLUTIONS, fps=24, audio="tts",
+        prices={r: (0, 0) for r in limits.RESOLUTIONS},
+        speed={"720p": 0.05, "1080p": 0.1, "4k": 0.4}, speed_hardware="2-core CPU",
+    ),
+)
+
+KLING_WORKFLOW_TIERS: Mapping[str, str] = MappingProxyType({"motion": "motion", "avatar": "avatar"})
+"""Kling's motion-control and avatar endpoints take ordinary model names (``kling-v2-6``);
+on those workflows any known Kling model means the workflow's own tier."""
+
+
+def kling_model_names() -> list[str]:
+    return [m for t in TIERS.values() for m in t.kling_models]
+
+
+def resolve_tier(name: str, workflow: str | None = None, field: str = "tier") -> Tier:
+    """A tier by its own name or by a Kling model name (``kling-v3`` → ``cinema``)."""
+    key = name.strip().lower()
+    if key in TIERS:
+        return TIERS[key]
+    for tier in TIERS.values():
+        if key in tier.kling_models:
+            if workflow in KLING_WORKFLOW_TIERS:
+                return TIERS[KLING_WORKFLOW_TIERS[workflow]]
+            return tier
+    known = ", ".join([*TIERS, *kling_model_names()])
+    raise InputError(field, name, known, f"unknown tier or model {name!r} (known: {known})")

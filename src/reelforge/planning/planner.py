@@ -1,0 +1,241 @@
+"""``plan(checked, tier) -> RenderPlan``: every decision about a render, before any work.
+
+Reads top to bottom: frame rate and size, the shots, where the sound comes from,
+then one segment per shot (or per chunk of a shot too long for one engine call),
+each with its frames, seed and conditioning. Pure: same inputs, same plan.
+"""
+
+from __future__ import annotations
+
+from itertools import pairwise
+from pathlib import Path
+from typing import Any
+
+from ..lineup.tiers import ENGINES, Tier
+from ..prompting.analyze import analyze_shot, analyze_shots
+from ..prompting.camera import camera_from_control
+from ..prompting.intelligence import split_into_shots
+from ..prompting.script import is_shot_script, parse_shot_script
+from ..prompting.shots import Shot
+from .frames import aspect_value, boundaries, chunk_lengths, output_size, snap_frames_up
+from .plan import Conditioning, Reference, RenderPlan, Segment, Span
+from .seeds import segment_seed
+
+DEFAULT_ASPECT = 16 / 9
+
+
+def plan(
+    checked: Any,
+    tier: Tier,
+    *,
+    seed: int,
+    engine: str | None = None,
+    steps: int | None = None,
+    size: tuple[int, int] | None = None,
+) -> RenderPlan:
+    """The render plan for a checked request (:class:`reelforge.spec.check.CheckedRequest`).
+
+    ``engine`` overrides the tier's engine (previz renders any tier with ``animatic``);
+    ``size`` and ``steps`` override the presets for quick checks.
+    """
+    request, duration = checked.request, float(checked.duration)
+    traits = ENGINES[engine or tier.engine]
+    fps = tier.fps_for(request.workflow)
+    notes: list[str] = []
+
+    # 1. Size: the resolution's short side, the requested or the source's aspect.
+    aspect = (
+        aspect_value(request.aspect_ratio)
+        if request.aspect_ratio
+        else (checked.source_aspect or DEFAULT_ASPECT)
+    )
+    if size is not None:
+        width, height = size
+    else:
+        width, height = output_size(request.resolution, aspect, traits.size_multiple)
+        exact = output_size(request.resolution, aspect, 1)
+        if (width, height) != exact:
+            notes.append(
+                f"size {exact[0]}×{exact[1]} snapped to {width}×{height} "
+                f"({traits.label} needs multiples of {traits.size_multiple})"
+            )
+
+    # 2. Shots: the user's, the planner's (intelligence), a script in the prompt, or one.
+    shots, shot_notes = _shots(request, duration)
+    notes.extend(shot_notes)
+
+    # 3. Sound: the engine's, the user's file, the reference video's, or none.
+    audio_source, audio_path = _audio_source(request, tier, checked)
+
+    # 4. Segments: one per shot, chunked where a shot exceeds the engine's window.
+    segments: list[Segment] = []
+    bounds = boundaries([s.duration for s in shots], fps)
+    snapped_any = False
+    for shot, (first, end) in zip(shots, pairwise(bounds), strict=True):
+        lengths = chunk_lengths(end - first, traits.max_segment_frames, traits.overlap_frames, traits.frame_step)
+        if len(lengths) > 1:
+            notes.append(
+                f"shot {shot.index}: {end - first} frames in {len(lengths)} chunks of ≤ "
+                f"{traits.max_segment_frames} (overlap {traits.overlap_frames})"
+            )
+        start_frame = first
+        for chunk, keep in enumerate(lengths):
+            overlap = traits.overlap_frames if chunk > 0 else 0
+            frames = snap_frames_up(keep + overlap, traits.frame_step)
+            snapped_any |= frames != keep + overlap
+            index = len(segments)
+            segments.append(
+                Segment(
+                    index=index,
+                    workflow=request.workflow,
+                    kind="shot" if chunk == 0 else "chunk",
+                    shot_index=shot.index,
+                    shots=len(shots),
+                    prompt=_segment_prompt(request, shot),
+                    action=shot.action,
+                    negative_prompt=request.negative_prompt,
+                    camera=shot.camera,
+                    dialogue=shot.dialogue if chunk == 0 else (),
+                    start=start_frame / fps,
+                    start_frame=start_frame,
+                    frames=frames,
+                    keep_frames=keep,
+                    overlap_frames=overlap,
+                    width=width,
+                    height=height,
+                    fps=fps,
+                    seed=segment_seed(seed, index),
+                    steps=steps,
+                    audio=audio_source == "engine",
+                    transition="blend" if overlap else "cut",
+                    conditioning=_conditioning(
+                        request, checked, start_frame, overlap, frames, fps,
+                        first_of_shot=chunk == 0, shot=shot, last_shot=shots[-1],
+                        last_chunk=chunk == len(lengths) - 1,
+                    ),
+                )
+            )
+            start_frame += keep
+    if snapped_any and traits.frame_step > 1:
+        notes.append(
+            f"frame counts rendered as {traits.frame_step}k+1 for {traits.label}, "
+            "trimmed back to the requested duration"
+        )
+
+    return RenderPlan(
+        workflow=request.workflow,
+        tier=tier.name,
+        engine=traits.name,
+        width=width,
+        height=height,
+        fps=fps,
+        duration=duration,
+        total_frames=bounds[-1],
+        seed=seed,
+        audio_source=audio_source,
+        audio_path=audio_path,
+        segments=tuple(segments),
+        notes=tuple(notes),
+    )
+
+
+def _shots(request: Any, duration: float) -> tuple[list[Shot], list[str]]:
+    shots = getattr(request, "shots", ())
+    if shots:
+        return analyze_shots(shots), []
+    if getattr(request, "multi_shot", False) and request.shot_type == "intelligence":
+        specs, reasons = split_into_shots(request.prompt, duration)
+        return analyze_shots(specs), list(reasons)
+    if is_shot_script(request.prompt):
+        _, specs = parse_shot_script(request.prompt, duration)
+        return analyze_shots(specs), []
+    shot = analyze_shot(1, request.prompt, duration)
+    camera = getattr(request, "camera", None)
+    if camera is not None:
+        shot = shot.model_copy(update={"camera": camera_from_control(camera)})
+    return [shot], []
+
+
+def _segment_prompt(request: Any, shot: Shot) -> str:
+    """A custom shot's own text, after the request's global prompt when there is one."""
+    if getattr(request, "shots", ()) and request.prompt.strip():
+        return f"{request.prompt.strip()}\n{shot.text}"
+    return shot.text
+
+
+def _audio_source(request: Any, tier: Tier, checked: Any) -> tuple[str, Path | None]:
+    wf = request.workflow
+    if wf == "avatar":
+        return "user", request.audio_file
+    video = request.video if wf == "motion" else getattr(request.video, "path", None) if wf == "omni" else None
+    keep = request.keep_original_sound if wf == "motion" else getattr(request.video, "keep_original_sound", False)
+    if video is not None and keep:
+        info = checked.media.get("video" if wf == "motion" else "video.path")
+        if info is not None and info.has_audio:
+            return "reference", video
+    if request.audio and tier.audio in ("native", "added", "tts"):
+        return "engine", None
+    return "none", None
+
+
+def _conditioning(
+    request: Any,
+    checked: Any,
+    start_frame: int,
+    overlap: int,
+    frames: int,
+    fps: int,
+    *,
+    first_of_shot: bool,
+    shot: Shot,
+    last_shot: Shot,
+    last_chunk: bool,
+) -> Conditioning:
+    wf = request.workflow
+    span = Span(start=(start_frame - overlap) / fps, end=(start_frame - overlap + frames) / fps)
+    opening = first_of_shot and shot.index == 1
+    closing = last_chunk and shot.index == last_shot.index
+    common: dict[str, Any] = {"continue_from_previous": overlap if not first_of_shot else 0}
+    if wf == "image2video":
+        return Conditioning(
+            start_image=request.image if opening else None,
+            end_image=request.end_image if closing else None,
+            **common,
+        )
+    if wf == "avatar":
+        return Conditioning(
+            start_image=request.image, character_image=request.image,
+            audio=request.audio_file, audio_span=span, **common,
+        )
+    if wf == "motion":
+        return Conditioning(
+            character_image=request.image, reference_video=request.video, video_span=span, **common
+        )
+    if wf == "omni":
+        first = next((i.path for i in request.images if i.type == "first_frame"), None)
+        last = next((i.path for i in request.images if i.type == "end_frame"), None)
+        video = request.video.path if request.video is not None else None
+        return Conditioning(
+            start_image=first if opening else None,
+            end_image=last if closing else None,
+            references=omni_references(request),
+            reference_video=video,
+            video_span=span if video is not None else None,
+            **common,
+        )
+    return Conditioning(**common)
+
+
+def omni_references(request: Any) -> tuple[Reference, ...]:
+    """Every reference image of an omni request under the tag a prompt uses for it."""
+    refs = [
+        Reference(tag=f"image_{n}", path=image.path)
+        for n, image in enumerate(request.images, start=1)
+        if image.type == "reference"
+    ]
+    for n, element in enumerate(request.elements, start=1):
+        for path in element.images:
+            refs.append(
+                Reference(tag=f"element_{n}", path=path, name=element.name, description=element.description)
+            )
+    return tuple(refs)
