@@ -1,1 +1,1 @@
-"""reelforge.jobs"""
+"""The runner (plan → engines → media → artifact) and, later, executors."""

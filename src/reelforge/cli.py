@@ -1,0 +1,282 @@
+"""The ``reelforge`` command line: render, inspect the lineup, estimate costs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .errors import Cancelled, EngineUnavailable, InputError, ReelforgeError
+from .spec import limits
+
+app = typer.Typer(
+    help="reelforge: Kling-style video generation on your own machine.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+console = Console(stderr=True)
+
+# --- options shared by the render commands ---------------------------------------
+Tier = Annotated[str | None, typer.Option("--tier", "-t", help="Tier or Kling model name; default: the selection guide's choice.")]
+Duration = Annotated[float | None, typer.Option("--duration", "-d", help="Seconds (3–15; default 5, or the sum of the shots).")]
+Aspect = Annotated[str | None, typer.Option("--aspect", help="16:9, 9:16 or 1:1 (default: the image's, else 16:9).")]
+Resolution = Annotated[str, typer.Option("--resolution", "-r", help="720p, 1080p or 4k.")]
+Seed = Annotated[int | None, typer.Option("--seed", help="Reuse a seed to reproduce a render.")]
+AudioFlag = Annotated[bool, typer.Option("--audio/--no-audio", help="Generate sound (dialogue, ambience).")]
+Output = Annotated[Path, typer.Option("--output", "-o", help="Folder or .mp4 path.")]
+Previz = Annotated[bool, typer.Option("--previz", help="Render the chosen tier's plan with the animatic engine.")]
+Size = Annotated[str | None, typer.Option("--size", help="WxH override for quick checks, e.g. 64x64.")]
+Steps = Annotated[int | None, typer.Option("--steps", help="Denoising steps override (diffusion engines).")]
+Prompt = Annotated[str, typer.Option("--prompt", "-p", help="What should happen.")]
+
+
+@app.command()
+def video(
+    prompt: Annotated[str, typer.Argument(help="The prompt; lines like 'Shot 1 (3s): ...' make a multi-shot storyboard.")],
+    image: Annotated[Path | None, typer.Option("--image", "-i", help="Start frame (image-to-video).")] = None,
+    end_image: Annotated[Path | None, typer.Option("--end-image", help="End frame.")] = None,
+    duration: Duration = None,
+    aspect: Aspect = None,
+    resolution: Resolution = limits.DEFAULT_RESOLUTION,
+    tier: Tier = None,
+    seed: Seed = None,
+    audio: AudioFlag = True,
+    draft: Annotated[bool, typer.Option("--draft", help="Fast draft (picks turbo/budget).")] = False,
+    negative: Annotated[str, typer.Option("--negative", help="What to avoid.")] = "",
+    intelligence: Annotated[bool, typer.Option("--auto-shots", help="Let the planner split the prompt into shots.")] = False,
+    output: Output = Path("out"),
+    previz: Previz = False,
+    size: Size = None,
+    steps: Steps = None,
+) -> None:
+    """Text-to-video, or image-to-video with --image (and --end-image)."""
+    data: dict[str, Any] = {
+        "workflow": "image2video" if image else "text2video",
+        "prompt": prompt, "negative_prompt": negative, "duration": duration,
+        "aspect_ratio": aspect, "resolution": resolution, "tier": tier, "seed": seed,
+        "audio": audio, "draft": draft,
+    }
+    if image:
+        data.update(image=image, end_image=end_image)
+    elif end_image:
+        _fail(InputError("end_image", str(end_image), "image", "an end frame needs a start frame (--image)"))
+    if intelligence:
+        data.update(multi_shot=True, shot_type="intelligence")
+    else:
+        _shot_script(data)
+    _render(data, output, previz, size, steps)
+
+
+@app.command()
+def omni(
+    prompt: Annotated[str, typer.Argument(help="Refer to references as <<<image_1>>>, <<<element_1>>> or @Name.")],
+    image: Annotated[list[Path], typer.Option("--image", "-i", help="Reference image (repeatable): <<<image_N>>>.")] = [],  # noqa: B006
+    element: Annotated[list[str], typer.Option("--element", "-e", help="NAME=IMAGE (repeatable): @NAME.")] = [],  # noqa: B006
+    ref_video: Annotated[Path | None, typer.Option("--video", help="Reference video: <<<video_1>>>.")] = None,
+    keep_sound: Annotated[bool, typer.Option("--keep-sound", help="Keep the reference video's sound.")] = False,
+    duration: Duration = None,
+    aspect: Aspect = None,
+    resolution: Resolution = limits.DEFAULT_RESOLUTION,
+    tier: Tier = None,
+    seed: Seed = None,
+    audio: AudioFlag = True,
+    output: Output = Path("out"),
+    previz: Previz = False,
+    size: Size = None,
+    steps: Steps = None,
+) -> None:
+    """Reference-anchored generation: keep people, props and places from images or a video."""
+    elements = []
+    for spec in element:
+        name, sep, path = spec.partition("=")
+        if not sep or not name.strip() or not path.strip():
+            _fail(InputError("element", spec, "NAME=IMAGE", f"{spec!r} is not NAME=IMAGE"))
+        elements.append({"name": name.strip(), "images": [path.strip()]})
+    data = {
+        "workflow": "omni", "prompt": prompt, "duration": duration, "aspect_ratio": aspect,
+        "resolution": resolution, "tier": tier, "seed": seed, "audio": audio,
+        "images": [{"path": p} for p in image], "elements": elements,
+        "video": {"path": ref_video, "keep_original_sound": keep_sound} if ref_video else None,
+    }
+    _shot_script(data)
+    _render(data, output, previz, size, steps)
+
+
+@app.command()
+def motion(
+    image: Annotated[Path, typer.Argument(help="The character.")],
+    video: Annotated[Path, typer.Argument(help="The action to transfer.")],
+    orientation: Annotated[str, typer.Option("--orientation", help="image: keep the image's facing (≤ 10 s); video: follow the video's (≤ 30 s).")] = "image",
+    keep_sound: Annotated[bool, typer.Option("--keep-sound/--no-keep-sound", help="Keep the reference video's sound.")] = True,
+    prompt: Prompt = "",
+    resolution: Resolution = limits.DEFAULT_RESOLUTION,
+    tier: Tier = None,
+    seed: Seed = None,
+    output: Output = Path("out"),
+    previz: Previz = False,
+    size: Size = None,
+    steps: Steps = None,
+) -> None:
+    """Motion control: the character performs the reference video's action."""
+    data = {
+        "workflow": "motion", "image": image, "video": video, "character_orientation": orientation,
+        "keep_original_sound": keep_sound, "prompt": prompt, "resolution": resolution,
+        "tier": tier, "seed": seed,
+    }
+    _render(data, output, previz, size, steps)
+
+
+@app.command()
+def avatar(
+    image: Annotated[Path, typer.Argument(help="The face.")],
+    audio_file: Annotated[Path, typer.Argument(help="The speech or song (≤ 5 min).")],
+    prompt: Prompt = "",
+    resolution: Resolution = limits.DEFAULT_RESOLUTION,
+    tier: Tier = None,
+    seed: Seed = None,
+    output: Output = Path("out"),
+    previz: Previz = False,
+    size: Size = None,
+    steps: Steps = None,
+) -> None:
+    """Talking avatar: one image and one audio, lip-synced, 48 fps."""
+    data = {
+        "workflow": "avatar", "image": image, "audio_file": audio_file, "prompt": prompt,
+        "resolution": resolution, "tier": tier, "seed": seed,
+    }
+    _render(data, output, previz, size, steps)
+
+
+@app.command()
+def tiers() -> None:
+    """The lineup: tiers, their engines, limits and prices."""
+    from .engines.registry import is_available
+    from .lineup import TIERS
+
+    table = Table(title="reelforge lineup (credits per second: silent / with audio)")
+    for col in ("tier", "Kling", "engine", "workflows", "max", "output", "audio", "720p", "1080p", "4K", "here"):
+        table.add_column(col)
+    for t in TIERS.values():
+        prices = [
+            "/".join(f"{p:g}" for p in t.prices[r]) if r in t.prices else "—" for r in limits.RESOLUTIONS
+        ]
+        table.add_row(
+            t.name, t.kling, t.traits.label, ", ".join(t.workflows),
+            f"{t.max_duration:g} s" if t.max_duration else "any",
+            f"{t.resolutions[-1]} {t.fps} fps", t.audio, *prices,
+            "yes" if is_available(t.engine) else "previz only",
+        )
+    Console().print(table)
+
+
+@app.command()
+def estimate(
+    prompt: Annotated[str, typer.Argument(help="The prompt (shot scripts count their shots).")] = "",
+    workflow: Annotated[str, typer.Option("--workflow", "-w", help="text2video, image2video, omni, motion or avatar.")] = "text2video",
+    duration: Duration = None,
+    resolution: Resolution = limits.DEFAULT_RESOLUTION,
+    tier: Tier = None,
+    audio: AudioFlag = True,
+    draft: Annotated[bool, typer.Option("--draft")] = False,
+) -> None:
+    """Credits and expected time for a request, and the tier the guide would pick."""
+    from .lineup import estimate as estimate_cost
+    from .lineup import resolve_tier, select
+    from .spec.requests import TextToVideo
+
+    try:
+        data: dict[str, Any] = {"prompt": prompt, "duration": duration, "resolution": resolution, "audio": audio, "draft": draft, "tier": tier}
+        _shot_script(data)
+        data.pop("workflow", None)
+        if workflow in ("text2video", "image2video"):
+            request = TextToVideo(**data)
+            length = request.duration or limits.DEFAULT_DURATION_S
+            choice = select(request, length)
+            chosen, reasons = choice.tier, choice.reasons
+        else:
+            length = duration or limits.DEFAULT_DURATION_S
+            request = TextToVideo(**{**data, "tier": None, "duration": length})
+            chosen = resolve_tier(tier or {"omni": "omni", "motion": "motion", "avatar": "avatar"}.get(workflow, workflow), workflow)
+            reasons = (f"{workflow} runs on the {chosen.name} tier",)
+        cost = estimate_cost(request, chosen, length)
+    except ReelforgeError as exc:
+        _fail(exc)
+    console.print(f"[bold]{chosen.name}[/]: {cost.describe()}")
+    for reason in reasons:
+        console.print(f"  · {reason}")
+
+
+def _shot_script(data: dict[str, Any]) -> None:
+    """Turn a prompt written as ``Shot 1 (3s): ...`` lines into a custom multi-shot request."""
+    from .prompting.script import is_shot_script, parse_shot_script
+
+    if not is_shot_script(data["prompt"]):
+        return
+    try:
+        preamble, shots = parse_shot_script(data["prompt"], data.get("duration"))
+    except InputError as exc:
+        _fail(exc)
+    data.update(
+        prompt=preamble, multi_shot=True, shot_type="customize",
+        shots=[s.model_dump() for s in shots],
+        duration=data.get("duration") or sum(s.duration for s in shots),
+    )
+
+
+def _render(data: dict[str, Any], output: Path, previz: bool, size: str | None, steps: int | None) -> None:
+    from .jobs.progress import ProgressEvent
+    from .jobs.runner import render
+
+    dims = _parse_size(size) if size else None
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
+    try:
+        with Progress(*columns, console=console, transient=False) as bar:
+            task = bar.add_task("checking", total=1.0)
+
+            def on_progress(event: ProgressEvent) -> None:
+                if event.stage in ("check", "plan"):
+                    bar.console.print(f"[yellow]{event.message}[/]" if event.message.startswith("warning") else event.message)
+                    return
+                label = event.message if event.stage != "render" else f"{event.message} · step {event.step}/{event.steps}"
+                bar.update(task, completed=event.fraction, description=label)
+
+            artifact = render(data, output=output, progress=on_progress, previz=previz, size=dims, steps=steps)
+    except KeyboardInterrupt:
+        console.print("[red]cancelled[/]: nothing was written")
+        raise typer.Exit(130) from None
+    except (ReelforgeError, Cancelled) as exc:
+        _fail(exc)
+    kind = " (animatic previz)" if artifact.previz else ""
+    console.print(
+        f"[green]done[/]{kind}: {artifact.video}  {artifact.duration:.2f} s, "
+        f"{artifact.width}×{artifact.height} @ {artifact.fps} fps, tier {artifact.tier}, "
+        f"{'with' if artifact.has_audio else 'no'} audio"
+    )
+    console.print(f"  poster {artifact.poster}\n  sidecar {artifact.sidecar}")
+    typer.echo(str(artifact.video))
+
+
+def _parse_size(text: str) -> tuple[int, int]:
+    w, sep, h = text.lower().partition("x")
+    if not sep or not w.isdigit() or not h.isdigit() or int(w) % 2 or int(h) % 2 or not int(w) or not int(h):
+        _fail(InputError("size", text, "WxH, even numbers", f"{text!r} is not WxH with even numbers (e.g. 64x64)"))
+    return int(w), int(h)
+
+
+def _fail(exc: Exception) -> None:
+    if isinstance(exc, InputError):
+        console.print(f"[red]error[/]: {exc}")
+        raise typer.Exit(2)
+    if isinstance(exc, EngineUnavailable):
+        console.print(f"[red]engine not available[/]: {exc}")
+        raise typer.Exit(3)
+    console.print(f"[red]error[/]: {exc}")
+    raise typer.Exit(1)
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,224 @@
+"""The runner: request → check → tier → plan → engine per segment → MP4 + poster + sidecar.
+
+This is :func:`reelforge.render`. It reads top to bottom like a pipeline call; the
+pieces it calls live in their layers. Nothing is left half-written: the MP4 appears
+only when complete, and the sidecar only beside a complete MP4.
+"""
+
+from __future__ import annotations
+
+import platform
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .. import __version__
+from ..engines.base import Engine
+from ..engines.registry import get_engine
+from ..errors import ReelforgeError
+from ..lineup import estimate, select
+from ..media.artifact import Artifact
+from ..media.assemble import write_poster, write_sidecar
+from ..media.clip import Audio, Clip
+from ..media.decode import read_audio
+from ..media.encode import VideoWriter
+from ..planning.plan import RenderPlan, Segment
+from ..planning.planner import plan as make_plan
+from ..planning.seeds import new_seed
+from ..prompting.lint import lint
+from ..spec.check import CheckedRequest, check_request
+from ..spec.requests import AnyRequest, parse_request
+from .progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
+from .timeline import Timeline
+
+DEFAULT_OUTPUT_DIR = Path("out")
+RENDER_SHARE = 0.95
+"""Share of the progress bar spent rendering segments; the rest is setup and encoding."""
+
+
+def render(
+    request: AnyRequest | dict[str, Any],
+    *,
+    output: str | Path | None = None,
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+    previz: bool = False,
+    size: tuple[int, int] | None = None,
+    steps: int | None = None,
+) -> Artifact:
+    """Render ``request`` to an MP4 with a poster and a JSON sidecar beside it.
+
+    ``output``: a folder (default ``out/``) or an ``.mp4`` path. ``previz``: render the
+    chosen tier's plan with the animatic engine. Raises :class:`~reelforge.errors.InputError`
+    before any work when the request breaks a limit.
+    """
+    cancel = cancel or CancelToken()
+    timings = _Timings()
+
+    # 1. Check every limit and probe the inputs.
+    with timings("check"):
+        checked = check_request(parse_request(request) if isinstance(request, dict) else request)
+        req = checked.request
+        for warning in _lint(checked):
+            progress(ProgressEvent("check", 0.0, f"warning: {warning}"))
+
+    # 2. Choose the tier and plan every segment.
+    with timings("plan"):
+        choice = select(req, checked.duration)
+        seed = req.seed if req.seed is not None else new_seed()
+        engine_name = "animatic" if previz else choice.tier.engine
+        plan = make_plan(checked, choice.tier, seed=seed, engine=engine_name, size=size, steps=steps)
+        progress(ProgressEvent("plan", 0.0, f"{choice.tier.name}: {len(plan.segments)} segment(s), {plan.width}×{plan.height} @ {plan.fps} fps"))
+
+    # 3. Load the engine (kept loaded for the next task).
+    with timings("load"):
+        progress(ProgressEvent("load", 0.0, f"loading {engine_name}"))
+        engine = get_engine(engine_name, tier=choice.tier.name)
+
+    # 4. Render segment by segment, streaming into the MP4.
+    video_path = _video_path(output, req.workflow, seed)
+    track = _input_track(plan)
+    poster: np.ndarray | None = None
+    with timings("render"):
+        with VideoWriter(video_path, plan.width, plan.height, plan.fps, audio=plan.audio_source != "none") as writer:
+            timeline = Timeline(writer, plan.fps, track, engine_audio=plan.audio_source == "engine")
+            previous: Clip | None = None
+            for seg in plan.segments:
+                cancel.raise_if_cancelled()
+                clip = _render_segment(engine, seg, plan, previous, progress, cancel)
+                if poster is None:
+                    poster = clip.frames[min(clip.num_frames - 1, seg.keep_frames // 2)].copy()
+                timeline.add(seg, clip, _next_overlap(plan, seg))
+                previous = clip
+            timeline.finish()
+            progress(ProgressEvent("encode", RENDER_SHARE, "finishing the MP4"))
+
+    # 5. Poster and sidecar beside the video.
+    poster_path = write_poster(poster, video_path.with_suffix(".jpg"))
+    artifact = Artifact(
+        video=video_path,
+        poster=poster_path,
+        sidecar=video_path.with_suffix(".json"),
+        duration=plan.total_frames / plan.fps,
+        width=plan.width,
+        height=plan.height,
+        fps=plan.fps,
+        has_audio=plan.audio_source != "none",
+        tier=plan.tier,
+        previz=engine_name == "animatic",
+    )
+    write_sidecar(artifact.sidecar, _sidecar(checked, choice, plan, artifact, timings))
+    progress(ProgressEvent("done", 1.0, f"wrote {video_path}"))
+    return artifact
+
+
+def _render_segment(
+    engine: Engine,
+    seg: Segment,
+    plan: RenderPlan,
+    previous: Clip | None,
+    progress: ProgressCallback,
+    cancel: CancelToken,
+) -> Clip:
+    total = sum(s.frames for s in plan.segments)
+    done = sum(s.frames for s in plan.segments[: seg.index])
+    label = f"segment {seg.index + 1}/{len(plan.segments)} (shot {seg.shot_index}/{seg.shots})"
+
+    def on_step(step: int, steps: int) -> None:
+        cancel.raise_if_cancelled()
+        fraction = RENDER_SHARE * (done + seg.frames * step / max(steps, 1)) / total
+        progress(ProgressEvent("render", fraction, label, seg.index + 1, len(plan.segments), step, steps))
+
+    on_step(0, 1)
+    clip = engine.render(seg, on_step, previous)
+    needed = seg.overlap_frames + seg.keep_frames
+    if clip.num_frames < needed or (clip.width, clip.height) != (seg.width, seg.height):
+        raise ReelforgeError(
+            f"engine {plan.engine} returned {clip.num_frames} frames of {clip.width}×{clip.height} "
+            f"for {label}; the plan needs {needed} of {seg.width}×{seg.height}"
+        )
+    return clip
+
+
+def _next_overlap(plan: RenderPlan, seg: Segment) -> int:
+    following = seg.index + 1
+    return plan.segments[following].overlap_frames if following < len(plan.segments) else 0
+
+
+def _input_track(plan: RenderPlan) -> Audio | None:
+    """The user's or the reference video's sound, cut or padded to the output's length."""
+    if plan.audio_source in ("user", "reference") and plan.audio_path is not None:
+        return read_audio(plan.audio_path).fit(plan.total_frames / plan.fps)
+    return None
+
+
+def _lint(checked: CheckedRequest) -> list[str]:
+    req = checked.request
+    shots = getattr(req, "shots", ())
+    return [w.message for w in lint(req.prompt, req.workflow, shots, checked.duration)]
+
+
+def _video_path(output: str | Path | None, workflow: str, seed: int) -> Path:
+    out = Path(output) if output is not None else DEFAULT_OUTPUT_DIR
+    if out.suffix.lower() == ".mp4":
+        out.parent.mkdir(parents=True, exist_ok=True)
+        return out
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return out / f"{workflow}-{stamp}-{seed}.mp4"
+
+
+def _sidecar(checked: CheckedRequest, choice: Any, plan: RenderPlan, artifact: Artifact, timings: _Timings) -> dict[str, Any]:
+    req = checked.request
+    return {
+        "reelforge": __version__,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "previz": artifact.previz,
+        "request": req.model_dump(mode="json"),
+        "tier": {"name": choice.tier.name, "reasons": list(choice.reasons)},
+        "estimate": vars(estimate(req, choice.tier, checked.duration)),
+        "plan": plan.model_dump(mode="json"),
+        "seeds": {"task": plan.seed, "segments": [s.seed for s in plan.segments]},
+        "output": {
+            "video": artifact.video.name,
+            "poster": artifact.poster.name,
+            "duration": artifact.duration,
+            "width": artifact.width,
+            "height": artifact.height,
+            "fps": artifact.fps,
+            "audio": artifact.has_audio,
+        },
+        "versions": _versions(),
+        "timings": timings.seconds,
+    }
+
+
+def _versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for package in ("numpy", "pillow", "av", "pydantic"):
+        try:
+            out[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+class _Timings:
+    """Wall-clock seconds per stage, for the sidecar."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def __call__(self, stage: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[stage] = round(time.perf_counter() - start, 4)
