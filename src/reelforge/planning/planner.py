@@ -164,18 +164,29 @@ def _segment_prompt(request: Any, shot: Shot) -> str:
 
 
 def _audio_source(request: Any, tier: Tier, checked: Any) -> tuple[str, Path | None]:
+    """The user's audio (avatar), the reference video's (when kept and present), the
+    engine's (when wanted and the tier makes sound), or none."""
     wf = request.workflow
     if wf == "avatar":
         return "user", request.audio_file
-    video = request.video if wf == "motion" else getattr(request.video, "path", None) if wf == "omni" else None
-    keep = request.keep_original_sound if wf == "motion" else getattr(request.video, "keep_original_sound", False)
-    if video is not None and keep:
-        info = checked.media.get("video" if wf == "motion" else "video.path")
+    reference = _kept_reference_sound(request)
+    if reference is not None:
+        field, path = reference
+        info = checked.media.get(field)
         if info is not None and info.has_audio:
-            return "reference", video
+            return "reference", path
     if request.audio and tier.audio in ("native", "added", "tts"):
         return "engine", None
     return "none", None
+
+
+def _kept_reference_sound(request: Any) -> tuple[str, Path] | None:
+    """(media field, path) of a reference video whose sound the user wants kept."""
+    if request.workflow == "motion" and request.keep_original_sound:
+        return "video", request.video
+    if request.workflow == "omni" and request.video is not None and request.video.keep_original_sound:
+        return "video.path", request.video.path
+    return None
 
 
 def _conditioning(
