@@ -28,7 +28,9 @@ class Audio:
         self.samples = samples
 
     @classmethod
-    def silence(cls, seconds: float, rate: int = AUDIO_RATE, channels: int = AUDIO_CHANNELS) -> Audio:
+    def silence(
+        cls, seconds: float, rate: int = AUDIO_RATE, channels: int = AUDIO_CHANNELS
+    ) -> Audio:
         return cls(np.zeros((channels, round(seconds * rate)), dtype=np.float32), rate)
 
     @property

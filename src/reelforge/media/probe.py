@@ -1,0 +1,306 @@
+"""Probing input files: what an image, audio or video file holds, without decoding it.
+
+Probing is how the request layer validates uploads (resolution, duration, aspect)
+before any work is queued, so it must be cheap and must turn every failure into an
+:class:`~reelforge.errors.InputError` that names the request field.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+
+import av
+from PIL import Image
+
+from reelforge.errors import InputError
+
+_SWAPPING_ORIENTATIONS = {5, 6, 7, 8}
+"""EXIF orientations that rotate the picture by 90°, so width and height swap."""
+
+
+@dataclass(frozen=True)
+class ImageInfo:
+    """An image file's header facts; ``width``/``height`` are as displayed (after EXIF)."""
+
+    path: Path
+    format: str
+    width: int
+    height: int
+    bytes: int
+    orientation: int
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """An audio file (or a file's first audio stream)."""
+
+    path: Path
+    format: str
+    duration: float
+    rate: int
+    channels: int
+    bytes: int
+
+
+@dataclass(frozen=True)
+class VideoInfo:
+    """A video file's first video stream, and whether it carries audio."""
+
+    path: Path
+    format: str
+    duration: float
+    width: int
+    height: int
+    fps: Fraction
+    frames: int
+    has_audio: bool
+    audio_duration: float | None
+    bytes: int
+
+
+def existing_file(path: str | Path, field: str) -> Path:
+    """``path`` as a :class:`Path`, or an :class:`InputError` if it is not a file."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(field, str(path), "existing file", f"file not found: {path}")
+    return path
+
+
+def check_pixels(width: int, height: int, max_pixels: int | None, field: str) -> None:
+    """Refuse images whose pixel count exceeds ``max_pixels`` (decompression-bomb guard)."""
+    if max_pixels is not None and width * height > max_pixels:
+        raise InputError(
+            field,
+            f"{width}x{height} px",
+            max_pixels,
+            f"{width}x{height} = {width * height} px is more than the {max_pixels}-pixel "
+            "limit (decompression-bomb guard)",
+        )
+
+
+def open_image(path: Path, field: str, max_pixels: int | None) -> Image.Image:
+    """Lazily open an image (header only), mapping every failure to :class:`InputError`.
+
+    Pillow's own decompression-bomb warning is promoted to an error here, so a file
+    that would make Pillow allocate gigabytes is refused before any pixel is decoded.
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(path)
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise InputError(
+            field,
+            path.name,
+            Image.MAX_IMAGE_PIXELS,
+            f"{path.name} is too large to decode safely (decompression-bomb guard: {exc})",
+        ) from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise _unreadable_image(path, field, exc) from exc
+    try:
+        check_pixels(image.width, image.height, max_pixels, field)
+    except InputError:
+        image.close()
+        raise
+    return image
+
+
+def _unreadable_image(path: Path, field: str, exc: Exception) -> InputError:
+    return InputError(
+        field,
+        path.name,
+        "readable image",
+        f"{path.name} is not a readable image ({type(exc).__name__}: {exc})",
+    )
+
+
+def probe_image(path: str | Path, field: str = "image", max_pixels: int | None = None) -> ImageInfo:
+    """Read an image's format, displayed size and EXIF orientation from its header.
+
+    No pixel is decoded. The file's structure is then checked with Pillow's
+    ``verify`` (chunk CRCs for PNG), so a corrupt PNG is refused here; a truncated
+    JPEG is only caught by a full decode (:func:`reelforge.media.decode.load_image`).
+    """
+    path = existing_file(path, field)
+    image = open_image(path, field, max_pixels)
+    try:
+        width, height = image.size
+        fmt = image.format or path.suffix.lstrip(".").upper()
+        orientation = _orientation(image)
+    finally:
+        image.close()
+    try:  # verify() must run on a freshly opened file
+        with Image.open(path) as fresh:
+            fresh.verify()
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise _unreadable_image(path, field, exc) from exc
+    if orientation in _SWAPPING_ORIENTATIONS:
+        width, height = height, width
+    return ImageInfo(path, fmt, width, height, path.stat().st_size, orientation)
+
+
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation tag (1 = upright), read without decoding pixels.
+
+    Pillow's PNG plugin decodes the whole image to look for a trailing ``eXIf``
+    chunk; only the (usual) leading one is read here.
+    """
+    if image.format == "PNG" and "exif" not in image.info:
+        return 1
+    try:
+        return int(image.getexif().get(0x0112, 1) or 1)
+    except Exception:  # a broken EXIF block must not make the whole image unreadable
+        return 1
+
+
+def container_format(container: av.container.InputContainer, path: Path) -> str:
+    """A short lower-case format name: the extension if the demuxer claims it, else its first name.
+
+    FFmpeg names demuxers by family (``"mov,mp4,m4a,3gp,3g2,mj2"``, ``"matroska,webm"``);
+    the file extension picks the member a user would recognise.
+    """
+    names = container.format.name.split(",")
+    ext = path.suffix.lstrip(".").lower()
+    if ext in names or (ext == "aac" and "aac" in names):
+        return ext
+    return {"adts": "aac", "matroska": "mkv", "mov": "mov"}.get(names[0], names[0])
+
+
+def _open_container(path: Path, field: str, kind: str) -> av.container.InputContainer:
+    try:
+        return av.open(str(path), "r")
+    except (av.FFmpegError, OSError, ValueError) as exc:
+        raise InputError(
+            field, path.name, f"readable {kind}", f"{path.name} is not a readable {kind} ({exc})"
+        ) from exc
+
+
+def _stream_seconds(stream: av.stream.Stream) -> float | None:
+    if stream.duration is not None and stream.time_base is not None and stream.duration > 0:
+        return float(stream.duration * stream.time_base)
+    return None
+
+
+def _container_seconds(container: av.container.InputContainer) -> float | None:
+    if container.duration is not None and container.duration > 0:
+        return container.duration / av.time_base
+    return None
+
+
+def probe_audio(path: str | Path, field: str = "audio_file") -> AudioInfo:
+    """Duration, rate and channel count of a file's first audio stream."""
+    path = existing_file(path, field)
+    with _open_container(path, field, "audio file") as container:
+        if not container.streams.audio:
+            raise InputError(field, path.name, "audio stream", f"{path.name} has no audio track")
+        stream = container.streams.audio[0]
+        duration = _stream_seconds(stream) or _container_seconds(container)
+        if duration is None:
+            duration = _decoded_audio_seconds(container, stream, path, field)
+        return AudioInfo(
+            path,
+            container_format(container, path),
+            duration,
+            int(stream.codec_context.sample_rate or stream.rate or 0),
+            int(stream.codec_context.channels or 0),
+            path.stat().st_size,
+        )
+
+
+def _decoded_audio_seconds(container, stream, path: Path, field: str) -> float:
+    """Duration by decoding every packet: the fallback for streams with no header duration."""
+    samples, rate = 0, stream.codec_context.sample_rate or 1
+    try:
+        for frame in container.decode(stream):
+            samples += frame.samples
+            rate = frame.sample_rate or rate
+    except av.FFmpegError as exc:
+        raise InputError(
+            field, path.name, "readable audio", f"{path.name} could not be decoded ({exc})"
+        ) from exc
+    return samples / rate
+
+
+def probe_video(path: str | Path, field: str = "video") -> VideoInfo:
+    """Size, frame rate, frame count and duration of a file's first video stream.
+
+    The duration prefers the stream's frame count over its rate, then the stream's
+    header duration, then the container's, and finally counts decoded frames for
+    files (raw streams, some WebM) that give none of those.
+    """
+    path = existing_file(path, field)
+    with _open_container(path, field, "video") as container:
+        if not container.streams.video:
+            raise InputError(field, path.name, "video stream", f"{path.name} has no video track")
+        stream = container.streams.video[0]
+        fps = stream_fps(container, stream)
+        width, height = stream.codec_context.width, stream.codec_context.height
+        frames = int(stream.frames or 0)
+        duration = _stream_seconds(stream) or _container_seconds(container)
+        if frames > 0 and fps > 0:
+            duration = float(frames / fps)
+        elif duration is not None and fps > 0:
+            frames = round(duration * fps)
+        else:
+            frames, duration, fps = _count_frames(container, stream, fps, path, field)
+        audio_duration = None
+        if container.streams.audio:
+            audio = container.streams.audio[0]
+            audio_duration = _stream_seconds(audio) or _container_seconds(container)
+        return VideoInfo(
+            path,
+            container_format(container, path),
+            float(duration),
+            int(width),
+            int(height),
+            fps,
+            int(frames),
+            bool(container.streams.audio),
+            audio_duration,
+            path.stat().st_size,
+        )
+
+
+def stream_fps(container: av.container.InputContainer, stream: av.stream.Stream) -> Fraction:
+    """A video stream's frame rate.
+
+    The average rate (frames over duration) is right for ordinary containers, and
+    for variable-rate phone videos; raw streams with no timing (``.h264``) have only
+    a guess from the bitstream (or FFmpeg's default), which is preferred there.
+    """
+    timed = bool(stream.duration or stream.frames or container.duration)
+    first, second = (
+        (stream.average_rate, stream.guessed_rate)
+        if timed
+        else (stream.guessed_rate, stream.average_rate)
+    )
+    return Fraction(first or second or stream.base_rate or 25)
+
+
+def _count_frames(container, stream, fps: Fraction, path: Path, field: str):
+    """Frame count, duration and rate by decoding: for files whose headers say nothing."""
+    count, first, last = 0, None, None  # decoded frames; first and last timestamps
+    try:
+        for frame in container.decode(stream):
+            count += 1
+            if frame.time is not None:
+                first = frame.time if first is None else first
+                last = frame.time
+    except av.FFmpegError as exc:
+        raise InputError(
+            field, path.name, "readable video", f"{path.name} could not be decoded ({exc})"
+        ) from exc
+    if count == 0:
+        raise InputError(field, path.name, "readable video", f"{path.name} has no video frames")
+    if fps <= 0:
+        span = (last - first) if first is not None and last is not None else 0.0
+        fps = (
+            Fraction(count - 1) / Fraction(span).limit_denominator(1001)
+            if span > 0
+            else Fraction(25)
+        )
+        fps = fps.limit_denominator(1001)
+    return count, float(count / fps), fps
