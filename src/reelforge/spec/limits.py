@@ -37,6 +37,8 @@ DURATION_MAX_S = 15.0
 """Longest single generation; a tier may allow less (see lineup)."""
 DEFAULT_DURATION_S = 5.0
 ASPECT_RATIOS = ("16:9", "9:16", "1:1")
+DEFAULT_ASPECT_RATIO = "16:9"
+"""When no ``aspect_ratio`` is given and no source image sets the frame."""
 RESOLUTIONS = ("720p", "1080p", "4k")
 RESOLUTION_SHORT_SIDE = {"720p": 720, "1080p": 1080, "4k": 2160}
 DEFAULT_RESOLUTION = "1080p"
