@@ -162,3 +162,9 @@ def test_single_shot_frames_cover_the_duration(duration):
     (seg,) = p.segments
     assert seg.keep_frames == round(duration * 24)
     assert seg.frames == snap_frames_up(seg.keep_frames, 8)
+
+
+def test_script_preamble_reaches_every_shot():
+    p = plan(checked(10.0, prompt=STORY), TIERS["animatic"], seed=1)
+    assert all(s.prompt.startswith("Neon alley at night.") for s in p.segments)
+    assert p.segments[2].prompt.endswith("Camera: pull out.")

@@ -61,7 +61,7 @@ def plan(
             )
 
     # 2. Shots: the user's, the planner's (intelligence), a script in the prompt, or one.
-    shots, shot_notes = _shots(request, duration)
+    shots, preamble, shot_notes = _shots(request, duration)
     notes.extend(shot_notes)
 
     # 3. Sound: the engine's, the user's file, the reference video's, or none.
@@ -91,7 +91,7 @@ def plan(
                     kind="shot" if chunk == 0 else "chunk",
                     shot_index=shot.index,
                     shots=len(shots),
-                    prompt=_segment_prompt(request, shot),
+                    prompt=f"{preamble}\n{shot.text}" if preamble else shot.text,
                     action=shot.action,
                     negative_prompt=request.negative_prompt,
                     camera=shot.camera,
@@ -139,28 +139,23 @@ def plan(
     )
 
 
-def _shots(request: Any, duration: float) -> tuple[list[Shot], list[str]]:
+def _shots(request: Any, duration: float) -> tuple[list[Shot], str, list[str]]:
+    """The shots, the text every shot shares (a custom request's global prompt or a
+    script's lines before ``Shot 1``), and notes on how the shots were decided."""
     shots = getattr(request, "shots", ())
     if shots:
-        return analyze_shots(shots), []
+        return analyze_shots(shots), request.prompt.strip(), []
     if getattr(request, "multi_shot", False) and request.shot_type == "intelligence":
         specs, reasons = split_into_shots(request.prompt, duration)
-        return analyze_shots(specs), list(reasons)
+        return analyze_shots(specs), "", list(reasons)
     if is_shot_script(request.prompt):
-        _, specs = parse_shot_script(request.prompt, duration)
-        return analyze_shots(specs), []
+        preamble, specs = parse_shot_script(request.prompt, duration)
+        return analyze_shots(specs), preamble.strip(), []
     shot = analyze_shot(1, request.prompt, duration)
     camera = getattr(request, "camera", None)
     if camera is not None:
         shot = shot.model_copy(update={"camera": camera_from_control(camera)})
-    return [shot], []
-
-
-def _segment_prompt(request: Any, shot: Shot) -> str:
-    """A custom shot's own text, after the request's global prompt when there is one."""
-    if getattr(request, "shots", ()) and request.prompt.strip():
-        return f"{request.prompt.strip()}\n{shot.text}"
-    return shot.text
+    return [shot], "", []
 
 
 def _audio_source(request: Any, tier: Tier, checked: Any) -> tuple[str, Path | None]:
