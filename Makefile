@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
+# The tests run the diffusers engines on tiny random-weight pipelines on the CPU.
+# Pinning torch first keeps pip from pulling a multi-GB CUDA build.
+TORCH  ?= torch==2.13.0
 
 .PHONY: demo test bench clean
 
@@ -19,7 +22,12 @@ demo: $(BIN)/.installed
 		--image examples/harbor.jpg --tier animatic --duration 5 --seed 7 -o $(OUT)/image-to-video.mp4
 	@echo "videos, posters and sidecars are in $(OUT)/"
 
-test: $(BIN)/.installed
+$(BIN)/.engines: $(BIN)/.installed
+	$(BIN)/python -m pip install --quiet '$(TORCH)'
+	$(BIN)/python -m pip install --quiet -e '.[test,engines]'
+	touch $@
+
+test: $(BIN)/.engines
 	$(BIN)/python -m pytest -q
 
 bench: $(BIN)/.installed

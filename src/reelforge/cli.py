@@ -19,6 +19,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 console = Console(stderr=True)
+TABLE_WIDTH = 150
+"""Tables are printed at least this wide, also into pipes, so no name is cut."""
 
 # --- options shared by the render commands ---------------------------------------
 Tier = Annotated[str | None, typer.Option("--tier", "-t", help="Tier or Kling model name; default: the selection guide's choice.")]
@@ -159,7 +161,7 @@ def tiers() -> None:
 
     table = Table(title="reelforge lineup (credits per second: silent / with audio)")
     for col in ("tier", "Kling", "engine", "workflows", "max", "output", "audio", "720p", "1080p", "4K", "here"):
-        table.add_column(col)
+        table.add_column(col, no_wrap=col in ("tier", "max", "720p", "1080p", "4K"))
     for t in TIERS.values():
         prices = [
             "/".join(f"{p:g}" for p in t.prices[r]) if r in t.prices else "—" for r in limits.RESOLUTIONS
@@ -170,7 +172,9 @@ def tiers() -> None:
             f"{t.resolutions[-1]} {t.fps} fps", t.audio, *prices,
             "yes" if is_available(t.engine) else "previz only",
         )
-    Console().print(table)
+    out = Console()
+    out.width = max(out.width, TABLE_WIDTH)
+    out.print(table)
 
 
 @app.command()

@@ -21,6 +21,7 @@ def level(frame: int) -> int:
 
 class ClockEngine(Engine):
     name = "clock"
+    needs_weights = False
 
     def render(self, segment: Segment, progress: StepCallback = no_progress, previous: Clip | None = None) -> Clip:
         CALLS.append(segment)

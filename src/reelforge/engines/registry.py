@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib
 import threading
+from pathlib import Path
 
 from ..errors import EngineUnavailable
 from ..lineup.tiers import ENGINES
@@ -18,7 +19,7 @@ IMPLEMENTATIONS: dict[str, str] = {
 }
 """Engine name → ``module:Class``. Engines of the lineup missing here are not in this build."""
 
-_loaded: dict[str, Engine] = {}
+_loaded: dict[tuple[str, str | None], Engine] = {}
 _lock = threading.Lock()
 
 
@@ -27,19 +28,37 @@ def is_available(name: str) -> bool:
 
 
 def get_engine(
-    name: str, *, tier: str | None = None, device: str = "cpu", speed: SpeedOptions | None = None
+    name: str,
+    *,
+    tier: str | None = None,
+    device: str | None = None,
+    speed: SpeedOptions | None = None,
+    model_path: str | Path | None = None,
 ) -> Engine:
-    """The loaded engine ``name``; loads it on first use."""
+    """The loaded engine ``name`` (from ``model_path`` when given); loads it on first use.
+
+    ``device`` defaults to the first CUDA GPU when there is one, else the CPU.
+    """
+    key = (name, str(model_path) if model_path is not None else None)
     with _lock:
-        if name in _loaded:
-            return _loaded[name]
+        if key in _loaded:
+            return _loaded[key]
         if name not in IMPLEMENTATIONS:
             raise EngineUnavailable(unavailable_message(name, tier))
         module_name, class_name = IMPLEMENTATIONS[name].split(":")
-        engine: Engine = getattr(importlib.import_module(module_name), class_name)()
-        engine.load(device, speed)
-        _loaded[name] = engine
+        cls = getattr(importlib.import_module(module_name), class_name)
+        engine: Engine = cls(model_path=model_path, tier=tier) if cls.needs_weights else cls()
+        engine.load(device or default_device(cls.needs_weights), speed)
+        _loaded[key] = engine
         return engine
+
+
+def default_device(needs_gpu: bool) -> str:
+    if not needs_gpu:
+        return "cpu"
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def unload_all() -> None:

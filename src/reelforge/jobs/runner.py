@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .. import __version__
-from ..engines.base import Engine
+from ..engines.base import Engine, SpeedOptions
 from ..engines.registry import get_engine
 from ..errors import ReelforgeError
 from ..lineup import estimate, select
@@ -51,11 +51,16 @@ def render(
     previz: bool = False,
     size: tuple[int, int] | None = None,
     steps: int | None = None,
+    model_path: str | Path | None = None,
+    device: str | None = None,
+    speed: SpeedOptions | None = None,
 ) -> Artifact:
     """Render ``request`` to an MP4 with a poster and a JSON sidecar beside it.
 
     ``output``: a folder (default ``out/``) or an ``.mp4`` path. ``previz``: render the
-    chosen tier's plan with the animatic engine. Raises :class:`~reelforge.errors.InputError`
+    chosen tier's plan with the animatic engine. ``size``/``steps`` override the presets;
+    ``model_path`` is a local diffusers folder for the tier's engine; ``device`` and
+    ``speed`` go to the engine (default: the GPU when there is one, the tier's preset). Raises :class:`~reelforge.errors.InputError`
     before any work when the request breaks a limit.
     """
     cancel = cancel or CancelToken()
@@ -79,7 +84,10 @@ def render(
     # 3. Load the engine (kept loaded for the next task).
     with timings("load"):
         progress(ProgressEvent("load", 0.0, f"loading {engine_name}"))
-        engine = get_engine(engine_name, tier=choice.tier.name)
+        engine = get_engine(
+            engine_name, tier=choice.tier.name, device=device, speed=speed,
+            model_path=None if previz else model_path,
+        )
 
     # 4. Render segment by segment, streaming into the MP4.
     video_path = _video_path(output, req.workflow, seed)

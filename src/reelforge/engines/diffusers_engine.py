@@ -1,0 +1,106 @@
+"""What every diffusers engine shares: weights lookup, loading, seeds, progress, output.
+
+A concrete engine (``engines/ltx2.py``, ``engines/wan.py``, ...) sets ``name`` and
+``base_pipeline`` (the diffusers class its folder holds), and implements ``render``
+by calling :meth:`pipeline` for the pipeline class a mode needs; pipelines of one
+engine share their components (``from_pipe``), so switching modes loads nothing.
+"""
+
+from __future__ import annotations
+
+import gc
+from pathlib import Path
+from typing import Any, ClassVar
+
+import numpy as np
+import torch
+
+from ..media.clip import Audio, Clip
+from .base import Engine, SpeedOptions, StepCallback
+from .weights import locate_weights
+
+
+class DiffusersEngine(Engine):
+    """Base class of the engines that run Hugging Face diffusers pipelines."""
+
+    base_pipeline: ClassVar[str]
+    """Name of the diffusers pipeline class saved in the engine's folder."""
+
+    def __init__(self, model_path: str | Path | None = None, tier: str | None = None) -> None:
+        self.model_path = Path(model_path) if model_path is not None else None
+        self.tier = tier
+        self.device = torch.device("cpu")
+        self.dtype = torch.float32
+        self.speed = SpeedOptions()
+        self.folder: Path | None = None
+        self._pipelines: dict[str, Any] = {}
+
+    # --- loading ----------------------------------------------------------------
+
+    def load(self, device: str = "cpu", speed: SpeedOptions | None = None) -> None:
+        import diffusers
+
+        self.device = torch.device(device)
+        self.dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
+        self.speed = speed or SpeedOptions()
+        self.folder = locate_weights(self.name, self.model_path, self.tier)
+        cls = getattr(diffusers, self.base_pipeline)
+        base = cls.from_pretrained(self.folder, torch_dtype=self.dtype)
+        self._pipelines = {self.base_pipeline: self.prepare(base)}
+
+    def prepare(self, pipe: Any) -> Any:
+        """Move a freshly loaded pipeline to the device (speed options hook in here)."""
+        pipe.set_progress_bar_config(disable=True)
+        return pipe.to(self.device)
+
+    def pipeline(self, class_name: str) -> Any:
+        """The loaded pipeline as ``class_name`` (``LTX2ImageToVideoPipeline``...), sharing weights."""
+        if class_name not in self._pipelines:
+            import diffusers
+
+            base = self._pipelines[self.base_pipeline]
+            pipe = getattr(diffusers, class_name).from_pipe(base)
+            pipe.set_progress_bar_config(disable=True)
+            self._pipelines[class_name] = pipe
+        return self._pipelines[class_name]
+
+    def unload(self) -> None:
+        self._pipelines.clear()
+        gc.collect()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+
+    # --- per call ----------------------------------------------------------------
+
+    @staticmethod
+    def generator(seed: int) -> torch.Generator:
+        """A CPU generator: the same seed gives the same noise on every device."""
+        return torch.Generator("cpu").manual_seed(seed)
+
+    @staticmethod
+    def step_callback(progress: StepCallback, steps: int):
+        """A ``callback_on_step_end`` that reports ``progress(step, steps)``."""
+
+        def on_step_end(pipe: Any, step: int, timestep: Any, kwargs: dict) -> dict:
+            progress(step + 1, steps)
+            return {}
+
+        return on_step_end
+
+    @staticmethod
+    def to_clip(video: Any, fps: int, audio: Any = None, audio_rate: int | None = None) -> Clip:
+        """A pipeline's first output video (float in [0, 1], ``(F, H, W, 3)``) as a :class:`Clip`.
+
+        ``audio`` is a ``(channels, samples)`` or ``(batch, channels, samples)`` tensor or
+        array at ``audio_rate``; it is clipped to [-1, 1] and kept at its own rate (the
+        MP4 writer resamples).
+        """
+        frames = np.asarray(video[0] if isinstance(video, (list, tuple)) or np.ndim(video) == 5 else video)
+        frames = (np.clip(frames, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        sound = None
+        if audio is not None:
+            samples = audio.float().cpu().numpy() if isinstance(audio, torch.Tensor) else np.asarray(audio)
+            if samples.ndim == 3:
+                samples = samples[0]
+            sound = Audio(np.clip(samples, -1.0, 1.0), int(audio_rate or 0))
+        return Clip(frames, fps, sound)
