@@ -7,6 +7,7 @@ engine stays loaded for the next task of the same tier.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import threading
 from pathlib import Path
 
@@ -16,15 +17,29 @@ from .base import Engine, SpeedOptions
 
 IMPLEMENTATIONS: dict[str, str] = {
     "animatic": "reelforge.engines.animatic:AnimaticEngine",
+    "ltx2": "reelforge.engines.ltx2:LTX2Engine",
+    "wan": "reelforge.engines.wan:WanEngine",
+    "wan_vace": "reelforge.engines.wan_vace:WanVACEEngine",
+    "wan_animate": "reelforge.engines.wan_animate:WanAnimateEngine",
 }
-"""Engine name → ``module:Class``. Engines of the lineup missing here are not in this build."""
+"""Engine name → ``module:Class``, imported on first use."""
+DIFFUSERS_PACKAGES = ("torch", "diffusers", "transformers")
 
 _loaded: dict[tuple[str, str | None], Engine] = {}
 _lock = threading.Lock()
 
 
 def is_available(name: str) -> bool:
-    return name in IMPLEMENTATIONS
+    """Whether ``name`` can be imported here (weights are checked when it loads)."""
+    if name not in IMPLEMENTATIONS:
+        return False
+    module_name = IMPLEMENTATIONS[name].split(":")[0]
+    try:
+        return importlib.util.find_spec(module_name) is not None and (
+            name == "animatic" or all(importlib.util.find_spec(p) for p in DIFFUSERS_PACKAGES)
+        )
+    except ModuleNotFoundError:
+        return False
 
 
 def get_engine(
@@ -45,12 +60,24 @@ def get_engine(
             return _loaded[key]
         if name not in IMPLEMENTATIONS:
             raise EngineUnavailable(unavailable_message(name, tier))
-        module_name, class_name = IMPLEMENTATIONS[name].split(":")
-        cls = getattr(importlib.import_module(module_name), class_name)
+        cls = _engine_class(name, tier)
         engine: Engine = cls(model_path=model_path, tier=tier) if cls.needs_weights else cls()
         engine.load(device or default_device(cls.needs_weights), speed)
         _loaded[key] = engine
         return engine
+
+
+def _engine_class(name: str, tier: str | None) -> type[Engine]:
+    module_name, class_name = IMPLEMENTATIONS[name].split(":")
+    try:
+        return getattr(importlib.import_module(module_name), class_name)
+    except ModuleNotFoundError as exc:
+        if exc.name and exc.name.split(".")[0] in DIFFUSERS_PACKAGES:
+            raise EngineUnavailable(
+                f"{unavailable_message(name, tier)} It also needs {exc.name}: "
+                "pip install 'reelforge[engines]' (with the torch build for your GPU)."
+            ) from exc
+        raise EngineUnavailable(unavailable_message(name, tier)) from exc
 
 
 def default_device(needs_gpu: bool) -> str:
@@ -75,7 +102,6 @@ def unavailable_message(name: str, tier: str | None) -> str:
     who = f"the {tier} tier" if tier else f"engine {name!r}"
     return (
         f"{who} runs on {label} (weights: {repos} on the Hugging Face Hub), "
-        "which is not installed in this reelforge. "
-        "Render a CPU previz now with `--tier animatic`; "
-        f"GPU engines need the weights on this machine (`reelforge pull {tier or name}`)."
+        "which cannot run in this install. "
+        "Render a CPU previz now with `--tier animatic`."
     )
