@@ -168,3 +168,15 @@ def test_script_preamble_reaches_every_shot():
     p = plan(checked(10.0, prompt=STORY), TIERS["animatic"], seed=1)
     assert all(s.prompt.startswith("Neon alley at night.") for s in p.segments)
     assert p.segments[2].prompt.endswith("Camera: pull out.")
+
+
+def test_chunks_of_one_shot_share_its_camera_progress():
+    data = {"workflow": "avatar", "image": "face.png", "audio_file": "speech.wav"}
+    p = plan(checked(30.0, source_aspect=1.0, **data), TIERS["animatic"], seed=5)
+    segs = p.segments
+    assert len(segs) == 3
+    assert segs[0].shot_progress(0) == 0.0
+    assert segs[-1].shot_progress(segs[-1].frames - 1) == 1.0
+    # the last frame of one chunk and the first of the next are one frame apart in the shot
+    step = 1 / (p.total_frames - 1)
+    assert segs[1].shot_progress(0) - segs[0].shot_progress(segs[0].keep_frames - 1) == pytest.approx(step)

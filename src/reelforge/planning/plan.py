@@ -82,6 +82,10 @@ class Segment(_Frozen):
     """Frames kept after trimming, excluding the overlap."""
     overlap_frames: int = 0
     """Leading frames blended with the previous segment's tail."""
+    shot_start_frame: int | None = None
+    """First output frame of the whole shot this segment belongs to (None: ``start_frame``)."""
+    shot_frames: int | None = None
+    """Output frames of the whole shot (None: ``keep_frames``); a camera move spans the shot."""
     width: int
     height: int
     fps: int
@@ -96,6 +100,14 @@ class Segment(_Frozen):
     @property
     def duration(self) -> float:
         return self.keep_frames / self.fps
+
+    def shot_progress(self, i: int) -> float:
+        """Where frame ``i`` of this segment lies in its shot: 0 at the shot's first
+        frame, 1 at its last (chunks of one shot continue one camera move)."""
+        first = self.start_frame if self.shot_start_frame is None else self.shot_start_frame
+        length = self.keep_frames if self.shot_frames is None else self.shot_frames
+        frame = self.start_frame - self.overlap_frames + i
+        return min(max((frame - first) / max(length - 1, 1), 0.0), 1.0)
 
 
 class RenderPlan(_Frozen):

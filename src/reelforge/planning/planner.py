@@ -101,6 +101,8 @@ def plan(
                     frames=frames,
                     keep_frames=keep,
                     overlap_frames=overlap,
+                    shot_start_frame=first,
+                    shot_frames=end - first,
                     width=width,
                     height=height,
                     fps=fps,

@@ -40,9 +40,9 @@ def frame_time(segment: Segment, i: int) -> float:
 
 
 def progress(segment: Segment, i: int) -> float:
-    """Shot progress of frame ``i``: 0 at the first kept frame, 1 at the last."""
-    span = max(segment.keep_frames - 1, 1)
-    return min(max((i - segment.overlap_frames) / span, 0.0), 1.0)
+    """Shot progress of frame ``i``: 0 at the shot's first frame, 1 at its last, so
+    a camera move continues across the chunks of a long shot."""
+    return segment.shot_progress(i)
 
 
 def cues(segment: Segment) -> list[Cue]:
