@@ -24,7 +24,7 @@ demo: $(BIN)/.installed
 
 $(BIN)/.engines: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet '$(TORCH)'
-	$(BIN)/python -m pip install --quiet -e '.[test,engines]'
+	$(BIN)/python -m pip install --quiet -e '.[test,engines,serve]'
 	touch $@
 
 test: $(BIN)/.engines

@@ -1,7 +1,10 @@
-"""The ``reelforge`` command line: render, inspect the lineup, estimate costs."""
+"""The ``reelforge`` command line: render, inspect the lineup, estimate costs, and run the
+service (``serve``, ``keys``, ``credits``)."""
 
 from __future__ import annotations
 
+import json
+import sys
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -34,6 +37,11 @@ Previz = Annotated[bool, typer.Option("--previz", help="Render the chosen tier's
 Size = Annotated[str | None, typer.Option("--size", help="WxH override for quick checks, e.g. 64x64.")]
 Steps = Annotated[int | None, typer.Option("--steps", help="Denoising steps override (diffusion engines).")]
 Prompt = Annotated[str, typer.Option("--prompt", "-p", help="What should happen.")]
+ModelPath = Annotated[Path | None, typer.Option("--model-path", help="A diffusers folder of the tier's engine (as save_pretrained writes it) instead of the pulled weights.")]
+Preset = Annotated[str | None, typer.Option("--preset", help="Speed preset: quality (exact), balanced or fast; default: chosen from the GPU's memory.")]
+LowVram = Annotated[bool | None, typer.Option("--low-vram/--no-low-vram", help="Offload weights to the CPU and tile the VAE (default: when the model does not fit the GPU).")]
+Device = Annotated[str | None, typer.Option("--device", help="cuda, cuda:1, cpu... (default: the first GPU, else the CPU).")]
+PRESETS = ("quality", "balanced", "fast")
 
 
 @app.command()
@@ -54,6 +62,10 @@ def video(
     previz: Previz = False,
     size: Size = None,
     steps: Steps = None,
+    model_path: ModelPath = None,
+    preset: Preset = None,
+    low_vram: LowVram = None,
+    device: Device = None,
 ) -> None:
     """Text-to-video, or image-to-video with --image (and --end-image)."""
     data: dict[str, Any] = {
@@ -70,7 +82,7 @@ def video(
         data.update(multi_shot=True, shot_type="intelligence")
     else:
         _shot_script(data)
-    _render(data, output, previz, size, steps)
+    _render(data, output, previz, size, steps, _engine_options(model_path, preset, low_vram, device))
 
 
 @app.command()
@@ -90,6 +102,10 @@ def omni(
     previz: Previz = False,
     size: Size = None,
     steps: Steps = None,
+    model_path: ModelPath = None,
+    preset: Preset = None,
+    low_vram: LowVram = None,
+    device: Device = None,
 ) -> None:
     """Reference-anchored generation: keep people, props and places from images or a video."""
     elements = []
@@ -105,7 +121,7 @@ def omni(
         "video": {"path": ref_video, "keep_original_sound": keep_sound} if ref_video else None,
     }
     _shot_script(data)
-    _render(data, output, previz, size, steps)
+    _render(data, output, previz, size, steps, _engine_options(model_path, preset, low_vram, device))
 
 
 @app.command()
@@ -122,6 +138,10 @@ def motion(
     previz: Previz = False,
     size: Size = None,
     steps: Steps = None,
+    model_path: ModelPath = None,
+    preset: Preset = None,
+    low_vram: LowVram = None,
+    device: Device = None,
 ) -> None:
     """Motion control: the character performs the reference video's action."""
     data = {
@@ -129,7 +149,7 @@ def motion(
         "keep_original_sound": keep_sound, "prompt": prompt, "resolution": resolution,
         "tier": tier, "seed": seed,
     }
-    _render(data, output, previz, size, steps)
+    _render(data, output, previz, size, steps, _engine_options(model_path, preset, low_vram, device))
 
 
 @app.command()
@@ -144,13 +164,93 @@ def avatar(
     previz: Previz = False,
     size: Size = None,
     steps: Steps = None,
+    model_path: ModelPath = None,
+    preset: Preset = None,
+    low_vram: LowVram = None,
+    device: Device = None,
 ) -> None:
     """Talking avatar: one image and one audio, lip-synced, 48 fps."""
     data = {
         "workflow": "avatar", "image": image, "audio_file": audio_file, "prompt": prompt,
         "resolution": resolution, "tier": tier, "seed": seed,
     }
-    _render(data, output, previz, size, steps)
+    _render(data, output, previz, size, steps, _engine_options(model_path, preset, low_vram, device))
+
+
+@app.command()
+def pull(
+    tier: Annotated[str | None, typer.Argument(help="Tier (cinema, turbo...), Kling model name (kling-v3...) or engine.")] = None,
+    revision: Annotated[str | None, typer.Option("--revision", help="Branch, tag or commit instead of the lineup table's.")] = None,
+    models_dir: Annotated[Path | None, typer.Option("--models-dir", help="Download into this $REELFORGE_MODELS-style folder (<dir>/<owner>/<repo>) instead of the Hugging Face cache.")] = None,
+    list_: Annotated[bool, typer.Option("--list", help="Show each tier's repositories and whether they are here; download nothing.")] = False,
+) -> None:
+    """Download a tier's model weights from the Hugging Face Hub (resumable)."""
+    import os
+
+    from rich.progress import DownloadColumn, TransferSpeedColumn
+
+    from .engines import weights
+
+    if list_:
+        _list_weights(tier, models_dir)
+        return
+    if tier is None:
+        _fail(InputError("tier", "", "a tier", "name a tier to pull (or --list to see them)"))
+    try:
+        _, _, refs = weights.weights_for(tier)
+    except (InputError, EngineUnavailable) as exc:
+        _fail(exc)
+    for ref in refs:
+        console.print(f"pulling {ref.repo_id} ({ref.role}, {revision or ref.revision}): {', '.join(ref.allow_patterns) or 'everything'}")
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), DownloadColumn(), TransferSpeedColumn())
+    try:
+        with Progress(*columns, console=console, transient=False) as bar:
+            pulled = weights.pull(tier, weights.rich_progress_factory(bar), revision=revision, models_dir=models_dir)
+    except KeyboardInterrupt:
+        console.print("[yellow]interrupted[/]: run the same command again to resume")
+        raise typer.Exit(130) from None
+    except Exception as exc:  # network, authentication, offline mode: huggingface_hub's errors
+        offline = os.environ.get("HF_HUB_OFFLINE", "").lower() in ("1", "true", "yes", "on")
+        console.print(f"[red]download failed[/]: {type(exc).__name__}: {exc}")
+        console.print("HF_HUB_OFFLINE is set: unset it to download" if offline else "run the same command again to resume")
+        raise typer.Exit(1) from None
+    failed = False
+    for item in pulled:
+        if item.complete:
+            console.print(f"[green]ok[/] {item.ref.repo_id} ({item.ref.role}) → {item.folder}")
+        else:
+            failed = True
+            console.print(f"[red]incomplete[/] {item.ref.repo_id} ({item.ref.role}): {'; '.join(item.problems)}")
+    if failed:
+        raise typer.Exit(1)
+
+
+def _list_weights(name: str | None, models_dir: Path | None) -> None:
+    from .engines import weights
+    from .lineup import TIERS
+
+    names = [name] if name else [t for t in TIERS if TIERS[t].traits.weights]
+    table = Table(title="model weights (HF cache" + (f" and {models_dir}" if models_dir else "") + ")")
+    for col in ("tier", "engine", "repository", "role", "revision", "state", "where"):
+        table.add_column(col, no_wrap=col in ("tier", "engine", "state"))
+    styles = {"present": "green", "partial": "yellow", "missing": "red"}
+    for tier_name in names:
+        try:
+            engine, tier, refs = weights.weights_for(tier_name)
+        except (InputError, EngineUnavailable) as exc:
+            _fail(exc)
+        for ref in refs:
+            status = weights.weights_status(ref, models_dir)
+            where = str(status.where) if status.where else "—"
+            if status.detail:
+                where += f" ({status.detail})"
+            table.add_row(
+                tier or "—", weights.engine_of(ref) or engine, ref.repo_id, ref.role, ref.revision,
+                f"[{styles[status.state]}]{status.state}[/]", where,
+            )
+    out = Console()
+    out.width = max(out.width, TABLE_WIDTH)
+    out.print(table)
 
 
 @app.command()
@@ -214,6 +314,199 @@ def estimate(
         console.print(f"  · {reason}")
 
 
+# --- the service: serve, keys, credits ----------------------------------------------
+keys_app = typer.Typer(
+    help="Access keys (JWT) and static API keys of the server's accounts.", no_args_is_help=True
+)
+credits_app = typer.Typer(help="Credits of the server's accounts.", no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+app.add_typer(credits_app, name="credits")
+AccountName = Annotated[
+    str, typer.Option("--account", "-a", help="Account name (created when needed).")
+]
+AsJson = Annotated[bool, typer.Option("--json", help="Print JSON on stdout.")]
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port (0: any free port).")] = 8000,
+    no_auth: Annotated[
+        bool, typer.Option("--no-auth", help="Single-user mode without keys (loopback only).")
+    ] = False,
+    previz: Annotated[
+        bool, typer.Option("--previz", help="Render every tier with the animatic engine.")
+    ] = False,
+    workers: Annotated[
+        int | None, typer.Option("--workers", help="Tasks rendered at once (default 1, or config).")
+    ] = None,
+) -> None:
+    """Run the Kling-compatible task API (data in $REELFORGE_HOME)."""
+    import socket
+
+    config = _service_config().replace(
+        previz=True if previz else None, workers=workers, no_auth=no_auth or None
+    )
+    if config.no_auth and not _is_loopback(host):
+        _fail(
+            InputError(
+                "--no-auth",
+                host,
+                "a loopback host",
+                f"--no-auth is refused on {host}; it is allowed on 127.0.0.1, ::1 or localhost only",
+            )
+        )
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        _fail(ReelforgeError(f"cannot listen on {host}:{port}: {exc}"))
+    sock.listen(2048)
+    port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+
+    import uvicorn
+
+    from .api.app import create_app
+    from .store import Store
+
+    store = Store(config)
+    store.base_url = config.public_url or f"http://{shown}:{port}"
+    web = create_app(config, store=store)
+    typer.echo(f"reelforge listening on http://{shown}:{port}")
+    typer.echo(f"data: {config.home}")
+    if config.previz:
+        typer.echo("previz: every tier renders with the animatic engine")
+    sys.stdout.flush()
+    server = uvicorn.Server(uvicorn.Config(web, log_level="warning", timeout_graceful_shutdown=5))
+    server.run(sockets=[sock])
+
+
+@keys_app.command("create")
+def keys_create(
+    account: AccountName = "default",
+    as_json: AsJson = False,
+    api_key: Annotated[
+        bool,
+        typer.Option("--api-key", help="Create a static API key (Bearer) instead of a key pair."),
+    ] = False,
+) -> None:
+    """Create an access key / secret key pair (or a static API key) for an account."""
+    from .store import accounts as acc
+
+    store = _service_store()
+    with store.db.write() as s:
+        owner = acc.get_or_create_account(s, account)
+        if api_key:
+            out = {"api_key": acc.create_api_key(s, owner)}
+        else:
+            access, secret = acc.create_key_pair(s, owner)
+            out = {"access_key": access, "secret_key": secret}
+    if as_json:
+        typer.echo(json.dumps(out))
+        return
+    for name, value in out.items():
+        typer.echo(f"{name}: {value}")
+    console.print(f"account {account}: keep the secret safe, it is shown only now")
+
+
+@keys_app.command("list")
+def keys_list(as_json: AsJson = False) -> None:
+    """Every key: access key (or API key id), account, kind, created, revoked."""
+    from .store import accounts as acc
+
+    store = _service_store()
+    with store.db.read() as s:
+        rows = acc.list_keys(s)
+    if as_json:
+        typer.echo(json.dumps([vars(r) for r in rows]))
+        return
+    table = Table(title="keys")
+    for col in ("access key", "account", "kind", "created", "revoked"):
+        table.add_column(col, no_wrap=True)
+    for r in rows:
+        table.add_row(
+            r.access_key, r.account, r.kind, _when(r.created_at), "yes" if r.revoked else ""
+        )
+    out = Console()
+    out.width = max(out.width, TABLE_WIDTH)
+    out.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    access_key: Annotated[str, typer.Argument(help="An access key or an API key id (rfk_...).")],
+) -> None:
+    """Revoke a key: tokens signed with it are refused from the next request on."""
+    from .store import accounts as acc
+
+    store = _service_store()
+    with store.db.write() as s:
+        done = acc.revoke_key(s, access_key)
+    if not done:
+        _fail(ReelforgeError(f"no active key {access_key!r}"))
+    console.print(f"revoked {access_key}")
+
+
+@credits_app.command("grant")
+def credits_grant(
+    amount: Annotated[int, typer.Argument(help="Credits to add (positive).")],
+    account: AccountName = "default",
+) -> None:
+    """Add credits to an account; prints the new balance."""
+    if amount <= 0:
+        _fail(InputError("AMOUNT", amount, "> 0", f"{amount} is not a positive number of credits"))
+    balance = _service_store().grant(account, amount, note="cli grant")
+    typer.echo(str(balance))
+
+
+@credits_app.command("balance")
+def credits_balance(account: AccountName = "default") -> None:
+    """An account's balance (credits held by running tasks are already taken off)."""
+    from .store import accounts as acc
+    from .store import ledger
+
+    store = _service_store()
+    with store.db.read() as s:
+        owner = acc.find_account(s, account)
+        total = ledger.balance(s, owner.id) if owner else 0
+    typer.echo(str(total))
+
+
+def _service_config() -> Any:
+    from .store.config import ConfigError, load_config
+
+    try:
+        return load_config()
+    except ConfigError as exc:
+        _fail(exc)
+
+
+def _service_store() -> Any:
+    from .store import Store
+
+    return Store(_service_config())
+
+
+def _is_loopback(host: str) -> bool:
+    import ipaddress
+
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _when(ms: int) -> str:
+    from datetime import datetime
+
+    return datetime.fromtimestamp(ms / 1000).strftime("%Y-%m-%d %H:%M")
+
+
 def _shot_script(data: dict[str, Any]) -> None:
     """Turn a prompt written as ``Shot 1 (3s): ...`` lines into a custom multi-shot request."""
     from .prompting.script import is_shot_script, parse_shot_script
@@ -231,7 +524,22 @@ def _shot_script(data: dict[str, Any]) -> None:
     )
 
 
-def _render(data: dict[str, Any], output: Path, previz: bool, size: str | None, steps: int | None) -> None:
+def _engine_options(model_path: Path | None, preset: str | None, low_vram: bool | None, device: str | None) -> dict[str, Any]:
+    """``render``'s engine keywords from the CLI flags (speed options only when given)."""
+    if preset is not None and preset.lower() not in PRESETS:
+        _fail(InputError("preset", preset, " | ".join(PRESETS), f"unknown preset {preset!r}: choose {', '.join(PRESETS)}"))
+    options: dict[str, Any] = {"model_path": model_path, "device": device}
+    if preset is not None or low_vram is not None:
+        from .engines.base import SpeedOptions
+
+        options["speed"] = SpeedOptions(preset=preset.lower() if preset else None, low_vram=low_vram)
+    return options
+
+
+def _render(
+    data: dict[str, Any], output: Path, previz: bool, size: str | None, steps: int | None,
+    engine_options: dict[str, Any] | None = None,
+) -> None:
     from .jobs.progress import ProgressEvent
     from .jobs.runner import render
 
@@ -248,7 +556,7 @@ def _render(data: dict[str, Any], output: Path, previz: bool, size: str | None, 
                 label = event.message if event.stage != "render" else f"{event.message} · step {event.step}/{event.steps}"
                 bar.update(task, completed=event.fraction, description=label)
 
-            artifact = render(data, output=output, progress=on_progress, previz=previz, size=dims, steps=steps)
+            artifact = render(data, output=output, progress=on_progress, previz=previz, size=dims, steps=steps, **(engine_options or {}))
     except KeyboardInterrupt:
         console.print("[red]cancelled[/]: nothing was written")
         raise typer.Exit(130) from None

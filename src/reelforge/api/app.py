@@ -1,0 +1,400 @@
+"""The FastAPI app: Kling's legacy task API under ``/v1/videos/...``, signed result files
+under ``/v1/files/...``, the lineup at ``/v1/tiers``; OpenAPI at ``/docs``.
+
+``create_app(config)`` wires the store, the in-process executor and the callback sender,
+started and stopped with the app. A task is committed (credits held) before its
+``POST`` is answered; everything that goes wrong comes back in Kling's envelope with
+Kling's code (see :mod:`reelforge.api.errors`).
+"""
+
+# No ``from __future__ import annotations`` here: FastAPI reads the route signatures,
+# which are built in closures below.
+
+import logging
+import uuid
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import httpx
+from fastapi import Body, Depends, FastAPI, Query, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from .. import __version__
+from ..errors import InputError
+from ..jobs.callbacks import CallbackSender
+from ..jobs.urls import check_url
+from ..jobs.worker import Executor, Render
+from ..lineup import TIERS, estimate, resolve_tier, select
+from ..spec.check import check_request
+from ..spec.requests import parse_request
+from ..store import (
+    Config,
+    DuplicateExternalId,
+    NewTask,
+    OutOfCredits,
+    Store,
+    TooManyTasks,
+    new_task_id,
+)
+from ..store import accounts as acc
+from ..store.artifacts import FILES_ROUTE
+from ..store.models import Account
+from ..store.service import PAGE_NUM_MAX, PAGE_SIZE_MAX
+from ..store.views import envelope
+from . import errors as E
+from .auth import RateLimiter, authenticate
+from .errors import KlingError
+from .inputs import InputFetcher
+from .kling import BODIES, ENDPOINTS, input_message, redact, translate
+
+log = logging.getLogger("reelforge.api")
+
+DEFAULT_PAGE_SIZE = 30
+MAX_BODY_BYTES = 300 * 1024 * 1024
+"""Largest request body accepted (a base64 reference video at its 200 MB limit fits)."""
+
+
+def create_app(
+    config: Config,
+    *,
+    store: Store | None = None,
+    render: Render | None = None,
+    run_workers: bool = True,
+    fetch_transport: httpx.BaseTransport | None = None,
+    callback_transport: httpx.BaseTransport | None = None,
+) -> FastAPI:
+    """The service for ``config``. ``render``/transports replace the real ones in tests;
+    ``run_workers=False`` accepts tasks without running them."""
+    store = store or Store(config)
+    executor = Executor(
+        store,
+        workers=config.workers,
+        previz=config.previz,
+        **({"render": render} if render is not None else {}),
+    )
+    sender = CallbackSender(
+        store, allow_private=config.allow_private_urls, transport=callback_transport
+    )
+    executor.on_change = sender.wake
+    fetcher = InputFetcher(config.allow_private_urls, transport=fetch_transport)
+    limiter = RateLimiter(config.rate_limit_per_second, config.rate_limit_burst)
+    local = store.account(acc.LOCAL_ACCOUNT, metered=False) if config.no_auth else None
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):  # type: ignore[no-untyped-def]
+        if run_workers:
+            executor.start()
+        sender.start()
+        try:
+            yield
+        finally:
+            executor.stop()
+            sender.stop()
+
+    app = FastAPI(
+        title="reelforge",
+        version=__version__,
+        description=(
+            "Kling-compatible task API on open-weight models. Authenticate with "
+            "`Authorization: Bearer <JWT>` (HS256, iss = access key, exp, nbf) or a static API key."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.store, app.state.executor, app.state.sender = store, executor, sender
+
+    # --- errors: always Kling's envelope --------------------------------------------
+    def fail(request: Request, code: int, message: str, status: int | None = None) -> JSONResponse:
+        status = status or E.HTTP_STATUS[code]
+        return JSONResponse(envelope(None, _rid(request), code, message), status_code=status)
+
+    @app.exception_handler(KlingError)
+    async def _kling(request: Request, exc: KlingError) -> JSONResponse:
+        return fail(request, exc.code, exc.message, exc.status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return fail(request, E.BAD_PARAMETERS, _validation_message(exc))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 405:
+            return fail(request, E.WRONG_METHOD, f"method {request.method} is not allowed here")
+        if exc.status_code == 404:
+            return fail(request, E.NOT_FOUND, f"no such path: {request.url.path}")
+        return fail(request, E.BAD_PARAMETERS, str(exc.detail), exc.status_code)
+
+    @app.exception_handler(Exception)
+    async def _internal(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("internal error on %s %s", request.method, request.url.path)
+        return fail(request, E.INTERNAL, f"internal error ({type(exc).__name__})")
+
+    @app.middleware("http")
+    async def _request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
+        request.state.request_id = uuid.uuid4().hex
+        size = request.headers.get("content-length")
+        if size and size.isdigit() and int(size) > MAX_BODY_BYTES:
+            return fail(
+                request,
+                E.BAD_PARAMETERS,
+                f"request body of {size} bytes is over the {MAX_BODY_BYTES} limit",
+                413,
+            )
+        response = await call_next(request)
+        response.headers["x-request-id"] = request.state.request_id
+        return response
+
+    # --- auth -----------------------------------------------------------------------
+    def account(request: Request) -> Account:
+        user = (
+            local
+            if local is not None
+            else authenticate(store, request.headers.get("authorization"))
+        )
+        limiter.take(user.id)
+        return user
+
+    def base_url(request: Request) -> str:
+        return config.public_url or str(request.base_url)
+
+    # --- tasks ----------------------------------------------------------------------
+    def submit(endpoint: str, body: Any, user: Account, request: Request) -> dict[str, Any]:
+        workflow = ENDPOINTS[endpoint]
+        raw = redact(body.model_dump(mode="json", exclude_unset=True))
+        task_id = new_task_id()
+        try:
+            if body.callback_url:
+                check_url(
+                    body.callback_url, "callback_url", config.allow_private_urls, resolve=False
+                )
+            if body.external_task_id is not None and store.get(
+                user.id, endpoint, body.external_task_id
+            ):
+                raise DuplicateExternalId(body.external_task_id)
+            if workflow == "extend":
+                new = _extend_task(store, user, body, task_id, raw)
+            else:
+                new = _render_task(store, config, fetcher, endpoint, body, user, task_id, raw)
+            task = store.submit(user, new, max_running=config.max_running_tasks)
+        except InputError as exc:
+            _cleanup(store, user, task_id)
+            raise KlingError(E.BAD_PARAMETER_VALUE, input_message(exc, workflow)) from None
+        except DuplicateExternalId as exc:
+            _cleanup(store, user, task_id)
+            raise KlingError(
+                E.BAD_PARAMETER_VALUE,
+                f"external_task_id: {exc} is already used by another task of this account",
+            ) from None
+        except OutOfCredits as exc:
+            _cleanup(store, user, task_id)
+            raise KlingError(E.OUT_OF_CREDITS, str(exc)) from None
+        except TooManyTasks as exc:
+            _cleanup(store, user, task_id)
+            raise KlingError(E.TOO_MANY_TASKS, f"too many running tasks: {exc}") from None
+        except BaseException:
+            _cleanup(store, user, task_id)
+            raise
+        executor.wake()
+        sender.wake()
+        return envelope(store.view(task, base_url(request)), _rid(request))
+
+    for endpoint, model in BODIES.items():
+        _routes(app, endpoint, model, submit, account, base_url, store)
+
+    # --- files, lineup, health --------------------------------------------------------
+    @app.get(FILES_ROUTE + "/{path:path}", tags=["files"], summary="A result file (signed URL)")
+    def get_file(
+        path: str,
+        request: Request,
+        expires: Annotated[int, Query(ge=0, le=2**62)],
+        signature: Annotated[str, Query(max_length=200)],
+    ) -> FileResponse:
+        if not store.artifacts.verify(path, expires, signature):
+            raise KlingError(E.AUTH_FAILED, "this file URL is invalid or has expired", 403)
+        owner = store.artifacts.owner(path)
+        header = request.headers.get("authorization")
+        if header and local is None and authenticate(store, header).id != owner:
+            raise KlingError(E.MODEL_NOT_ALLOWED, "this file belongs to another account", 403)
+        file = store.artifacts.resolve(path)
+        if file is None:
+            raise KlingError(E.NOT_FOUND, "no such file")
+        return FileResponse(file)
+
+    @app.get("/v1/tiers", tags=["lineup"], summary="The lineup: tiers, models, limits, prices")
+    def tiers(request: Request) -> dict[str, Any]:
+        return envelope([_tier(t) for t in TIERS.values()], _rid(request))
+
+    @app.get("/healthz", tags=["meta"], summary="Liveness")
+    def health() -> dict[str, Any]:
+        return {"status": "ok", "version": __version__, "previz": config.previz}
+
+    return app
+
+
+def _routes(
+    app: FastAPI, endpoint: str, model: type, submit: Any, account: Any, base_url: Any, store: Store
+) -> None:
+    path = f"/v1/videos/{endpoint}"
+    tag = endpoint
+
+    User = Annotated[Account, Depends(account)]
+
+    def create(request: Request, body: Annotated[model, Body()], user: User) -> dict[str, Any]:  # type: ignore[valid-type]
+        return submit(endpoint, body, user, request)
+
+    def query(task_id: str, request: Request, user: User) -> dict[str, Any]:
+        task = store.get(user.id, endpoint, task_id)
+        if task is None:
+            raise KlingError(
+                E.NOT_FOUND, f"task {task_id!r} not found under /{endpoint} for this account"
+            )
+        return envelope(store.view(task, base_url(request)), _rid(request))
+
+    def listing(
+        request: Request,
+        user: User,
+        page_num: Annotated[int, Query(alias="pageNum", ge=1, le=PAGE_NUM_MAX)] = 1,
+        page_size: Annotated[
+            int, Query(alias="pageSize", ge=1, le=PAGE_SIZE_MAX)
+        ] = DEFAULT_PAGE_SIZE,
+        external_task_id: Annotated[str | None, Query(max_length=256)] = None,
+    ) -> dict[str, Any]:
+        if external_task_id is not None:
+            return query(external_task_id, request, user)
+        tasks = store.list(user.id, endpoint, page_num, page_size)
+        return envelope([store.view(t, base_url(request)) for t in tasks], _rid(request))
+
+    app.add_api_route(
+        path, create, methods=["POST"], tags=[tag], summary=f"Create a {endpoint} task"
+    )
+    app.add_api_route(path, listing, methods=["GET"], tags=[tag], summary=f"List {endpoint} tasks")
+    app.add_api_route(
+        path + "/{task_id}",
+        query,
+        methods=["GET"],
+        tags=[tag],
+        summary=f"Query a {endpoint} task by task_id or external_task_id",
+    )
+
+
+def _render_task(
+    store: Store,
+    config: Config,
+    fetcher: InputFetcher,
+    endpoint: str,
+    body: Any,
+    user: Account,
+    task_id: str,
+    raw: dict[str, Any],
+) -> NewTask:
+    workflow = ENDPOINTS[endpoint]
+    if body.model_name:
+        try:
+            tier = resolve_tier(body.model_name, workflow, field="model_name")
+        except InputError as exc:
+            raise KlingError(E.NOT_FOUND, input_message(exc, workflow)) from None
+        if workflow not in tier.workflows:
+            able = ", ".join(t.name for t in TIERS.values() if workflow in t.workflows)
+            raise KlingError(
+                E.MODEL_NOT_ALLOWED,
+                f"model_name: {body.model_name!r} (tier {tier.name}) cannot be used on /{endpoint} "
+                f"(tiers that can: {able})",
+            )
+    folder = store.artifacts.inputs_dir(user.id, task_id)
+
+    def fetch(value: str, field: str, kind: str, name: str) -> Path:
+        return fetcher.fetch(value, field, kind, folder, name)
+
+    request = parse_request(translate(endpoint, body, fetch))
+    checked = check_request(request)
+    choice = select(checked.request, checked.duration)
+    cost = estimate(checked.request, choice.tier, checked.duration).credits
+    translated = request.model_copy(update={"tier": choice.tier.name}).model_dump(mode="json")
+    return NewTask(
+        id=task_id,
+        endpoint=endpoint,
+        workflow=workflow,
+        tier=choice.tier.name,
+        request=raw,
+        translated=translated,
+        credits=cost,
+        previz=config.previz or choice.tier.engine == "animatic",
+        external_task_id=body.external_task_id,
+        callback_url=body.callback_url,
+    )
+
+
+def _extend_task(
+    store: Store, user: Account, body: Any, task_id: str, raw: dict[str, Any]
+) -> NewTask:
+    found = store.find_video(user.id, body.video_id)
+    if found is None:
+        raise InputError(
+            "video_id",
+            body.video_id,
+            "a finished video of this account",
+            f"{body.video_id!r} is not a video of a finished task of this account",
+        )
+    source, _video = found
+    return NewTask(
+        id=task_id,
+        endpoint="video-extend",
+        workflow="extend",
+        tier=source.tier,
+        request=raw,
+        translated={
+            "workflow": "extend",
+            "video_id": body.video_id,
+            "prompt": body.prompt,
+            "source_task_id": source.id,
+        },
+        credits=0,
+        previz=source.previz,
+        external_task_id=body.external_task_id,
+        callback_url=body.callback_url,
+    )
+
+
+def _cleanup(store: Store, user: Account, task_id: str) -> None:
+    store.artifacts.remove_task(user.id, task_id)
+
+
+def _tier(t: Any) -> dict[str, Any]:
+    return {
+        "name": t.name,
+        "role": t.role,
+        "kling": t.kling,
+        "kling_models": list(t.kling_models),
+        "engine": t.engine,
+        "workflows": list(t.workflows),
+        "max_duration": t.max_duration,
+        "resolutions": list(t.resolutions),
+        "fps": t.fps,
+        "audio": t.audio,
+        "prices": {r: {"silent": p[0], "with_audio": p[1]} for r, p in t.prices.items()},
+        "multi_shot": t.multi_shot,
+    }
+
+
+def _rid(request: Request) -> str:
+    return getattr(request.state, "request_id", None) or uuid.uuid4().hex
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for err in exc.errors()[:3]:
+        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        field = ".".join(loc) or "request"
+        value = err.get("input")
+        shown = repr(value)
+        if len(shown) > 80:
+            shown = shown[:80] + "…"
+        got = (
+            f" (got {shown})"
+            if err.get("type") != "missing" and not isinstance(value, dict)
+            else ""
+        )
+        parts.append(f"{field}: {err.get('msg', 'invalid')}{got}")
+    return "; ".join(parts)

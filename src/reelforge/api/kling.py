@@ -1,0 +1,378 @@
+"""Kling's request bodies, and their translation into our requests (``spec.requests``).
+
+Each Kling product path has a body model here; FastAPI validates the shape (errors come
+back as Kling's 1200), :func:`translate` turns a body into our request data (fetching
+inputs given by URL or base64 into the task's folder), and :func:`kling_field` renames
+our field names back to Kling's in error messages, so a client reads ``image_tail: ...``
+and ``multi_prompt[1].duration: ...``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from ..errors import InputError
+
+ENDPOINTS: dict[str, str] = {
+    "text2video": "text2video",
+    "image2video": "image2video",
+    "omni-video": "omni",
+    "motion-control": "motion",
+    "avatar/image2video": "avatar",
+    "video-extend": "extend",
+}
+"""Kling product path (under ``/v1/videos/``) → our workflow."""
+MODES = {"std": "720p", "pro": "1080p", "4k": "4k"}
+DEFAULT_MODE = "std"
+TEXT_MAX = 2500
+EXTERNAL_ID_MAX = 256
+YES_NO = {"yes": True, "no": False, "true": True, "false": False, True: True, False: False}
+
+Fetch = Callable[[str, str, str, str], Path]
+"""``fetch(value, kling_field, kind, name) -> local path`` (see :mod:`reelforge.api.inputs`)."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+
+class CameraConfig(_Model):
+    horizontal: float = 0
+    vertical: float = 0
+    pan: float = 0
+    tilt: float = 0
+    roll: float = 0
+    zoom: float = 0
+
+
+class CameraControl(_Model):
+    type: Literal["simple", "down_back", "forward_up", "right_turn_forward", "left_turn_forward"]
+    config: CameraConfig | None = None
+
+
+class MultiPrompt(_Model):
+    index: int
+    prompt: str
+    duration: str | float
+
+
+class _Task(_Model):
+    """Fields every task body may carry."""
+
+    model_name: str | None = Field(None, description="A Kling model name or a reelforge tier.")
+    callback_url: str | None = None
+    external_task_id: str | None = Field(None, max_length=EXTERNAL_ID_MAX)
+    prompt: str = Field("", max_length=TEXT_MAX)
+    negative_prompt: str = Field("", max_length=TEXT_MAX)
+    cfg_scale: float | None = None
+    mode: Literal["std", "pro", "4k"] = DEFAULT_MODE
+    seed: int | None = Field(None, description="reelforge extension: reproduce a render.")
+
+
+class _Generated(_Task):
+    duration: str | int | None = Field(None, description='Seconds as a string, "3" to "15".')
+    aspect_ratio: str | None = None
+    sound: Literal["on", "off"] = "off"
+    camera_control: CameraControl | None = None
+    multi_shot: bool = False
+    shot_type: Literal["customize", "intelligence"] = "customize"
+    multi_prompt: list[MultiPrompt] = Field(default_factory=list)
+
+
+class Text2VideoBody(_Generated):
+    pass
+
+
+class Image2VideoBody(_Generated):
+    image: str = Field(..., description="URL or raw base64.")
+    image_tail: str | None = Field(None, description="End frame: URL or raw base64.")
+    static_mask: str | None = None
+    dynamic_masks: list[Any] | None = None
+
+
+class OmniImage(_Model):
+    image_url: str
+    type: Literal["first_frame", "end_frame", "reference"] | None = None
+
+
+class ElementImage(_Model):
+    image_url: str
+
+
+class OmniElement(_Model):
+    """An element given inline (reelforge has no element library): a name, images, and a
+    description. ``element_id`` alone (Kling's library reference) is refused."""
+
+    element_id: str | int | None = None
+    name: str | None = None
+    description: str = ""
+    image_list: list[ElementImage] = Field(default_factory=list)
+
+
+class OmniVideoRef(_Model):
+    video_url: str
+    refer_type: Literal["feature", "base"] = "feature"
+    keep_original_sound: str | bool = "no"
+
+
+class OmniVideoBody(_Generated):
+    image_list: list[OmniImage] = Field(default_factory=list)
+    element_list: list[OmniElement] = Field(default_factory=list)
+    video_list: list[OmniVideoRef] = Field(default_factory=list)
+
+
+class MotionControlBody(_Task):
+    image_url: str
+    video_url: str
+    character_orientation: Literal["image", "video"] = "image"
+    keep_original_sound: str | bool = "yes"
+    duration: str | int | None = None
+
+
+class AvatarBody(_Task):
+    image: str
+    sound_file: str | None = Field(None, description="URL or raw base64 (mp3/wav/m4a/aac).")
+    audio_id: str | None = None
+
+
+class VideoExtendBody(_Model):
+    video_id: str
+    prompt: str = Field("", max_length=TEXT_MAX)
+    negative_prompt: str = Field("", max_length=TEXT_MAX)
+    cfg_scale: float | None = None
+    callback_url: str | None = None
+    external_task_id: str | None = Field(None, max_length=EXTERNAL_ID_MAX)
+
+
+BODIES: dict[str, type[_Model]] = {
+    "text2video": Text2VideoBody,
+    "image2video": Image2VideoBody,
+    "omni-video": OmniVideoBody,
+    "motion-control": MotionControlBody,
+    "avatar/image2video": AvatarBody,
+    "video-extend": VideoExtendBody,
+}
+
+
+def translate(endpoint: str, body: _Model, fetch: Fetch) -> dict[str, Any]:
+    """Our request data for a Kling body; inputs are fetched through ``fetch``."""
+    workflow = ENDPOINTS[endpoint]
+    assert isinstance(body, _Task)
+    data: dict[str, Any] = {
+        "workflow": workflow,
+        "prompt": body.prompt,
+        "negative_prompt": body.negative_prompt,
+        "resolution": MODES[body.mode],
+        "tier": body.model_name or None,
+        "cfg_scale": body.cfg_scale,
+        "seed": body.seed,
+    }
+    if isinstance(body, _Generated):
+        data.update(_generated(body))
+    if isinstance(body, Image2VideoBody):
+        if body.static_mask or body.dynamic_masks:
+            raise InputError(
+                "static_mask" if body.static_mask else "dynamic_masks",
+                "given",
+                "not supported",
+                "motion brush masks (kling-v1) are not supported; describe the motion in the prompt",
+            )
+        data["image"] = fetch(body.image, "image", "image", "image")
+        if body.image_tail:
+            data["end_image"] = fetch(body.image_tail, "image_tail", "image", "image_tail")
+    elif isinstance(body, OmniVideoBody):
+        data.update(_omni(body, fetch))
+    elif isinstance(body, MotionControlBody):
+        data.update(
+            image=fetch(body.image_url, "image_url", "image", "image"),
+            video=fetch(body.video_url, "video_url", "video", "video"),
+            character_orientation=body.character_orientation,
+            keep_original_sound=_yes_no(body.keep_original_sound, "keep_original_sound"),
+            duration=_seconds(body.duration, "duration"),
+            audio=True,
+        )
+    elif isinstance(body, AvatarBody):
+        if body.audio_id and not body.sound_file:
+            raise InputError(
+                "audio_id",
+                body.audio_id,
+                "sound_file",
+                "audio_id (Kling's stored audio) is not supported; send sound_file as a URL or base64",
+            )
+        if not body.sound_file:
+            raise InputError(
+                "sound_file", None, "required", "sound_file is required (a URL or base64)"
+            )
+        data.update(
+            image=fetch(body.image, "image", "image", "image"),
+            audio_file=fetch(body.sound_file, "sound_file", "audio", "sound_file"),
+            audio=True,
+        )
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def _generated(body: _Generated) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "duration": _seconds(body.duration, "duration"),
+        "aspect_ratio": body.aspect_ratio,
+        "audio": body.sound == "on",
+        "multi_shot": body.multi_shot,
+        "shot_type": body.shot_type,
+    }
+    if body.multi_prompt:
+        if not body.multi_shot:
+            raise InputError(
+                "multi_prompt",
+                len(body.multi_prompt),
+                "multi_shot: true",
+                "multi_prompt is only read with multi_shot: true",
+            )
+        out["shots"] = [
+            {
+                "index": s.index,
+                "prompt": s.prompt,
+                "duration": _seconds(s.duration, f"multi_prompt[{i}].duration"),
+            }
+            for i, s in enumerate(body.multi_prompt)
+        ]
+    if body.camera_control is not None:
+        config = body.camera_control.config or CameraConfig()
+        out["camera"] = {"type": body.camera_control.type, **config.model_dump()}
+    return out
+
+
+def _omni(body: OmniVideoBody, fetch: Fetch) -> dict[str, Any]:
+    images = [
+        {
+            "path": fetch(img.image_url, f"image_list[{i}].image_url", "image", f"image_{i + 1}"),
+            "type": img.type or "reference",
+        }
+        for i, img in enumerate(body.image_list)
+    ]
+    elements = []
+    for i, el in enumerate(body.element_list):
+        if not el.image_list:
+            raise InputError(
+                f"element_list[{i}]",
+                el.element_id,
+                "inline images",
+                "reelforge has no element library: give the element inline as "
+                "{name, description, image_list: [{image_url}]}",
+            )
+        elements.append(
+            {
+                "name": el.name or f"Element{i + 1}",
+                "description": el.description,
+                "images": [
+                    fetch(
+                        im.image_url,
+                        f"element_list[{i}].image_list[{j}].image_url",
+                        "image",
+                        f"element_{i + 1}_{j + 1}",
+                    )
+                    for j, im in enumerate(el.image_list)
+                ],
+            }
+        )
+    out: dict[str, Any] = {"images": images, "elements": elements}
+    if len(body.video_list) > 1:
+        raise InputError(
+            "video_list",
+            len(body.video_list),
+            1,
+            f"at most 1 reference video, got {len(body.video_list)}",
+        )
+    if body.video_list:
+        ref = body.video_list[0]
+        out["video"] = {
+            "path": fetch(ref.video_url, "video_list[0].video_url", "video", "video_1"),
+            "refer_type": ref.refer_type,
+            "keep_original_sound": _yes_no(
+                ref.keep_original_sound, "video_list[0].keep_original_sound"
+            ),
+        }
+    return out
+
+
+def _seconds(value: str | float | int | None, field: str) -> float | None:
+    if value is None or value == "":
+        return None
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        raise InputError(field, value, "seconds", f"{value!r} is not a number of seconds") from None
+    if seconds != seconds or seconds in (float("inf"), float("-inf")):
+        raise InputError(field, value, "seconds", f"{value!r} is not a number of seconds")
+    return seconds
+
+
+def _yes_no(value: str | bool, field: str) -> bool:
+    key = value.strip().lower() if isinstance(value, str) else value
+    if key not in YES_NO:
+        raise InputError(field, value, "yes | no", f"{value!r} is not 'yes' or 'no'")
+    return YES_NO[key]
+
+
+_RENAMES: dict[str, list[tuple[str, str]]] = {
+    "*": [
+        (r"^tier$", "model_name"),
+        (r"^resolution$", "mode"),
+        (r"^audio$", "sound"),
+        (r"^camera\.(\w+)$", r"camera_control.config.\1"),
+        (r"^camera$", "camera_control"),
+        (r"^shots\[(\d+)\]", r"multi_prompt[\1]"),
+        (r"^shots$", "multi_prompt"),
+    ],
+    "image2video": [(r"^end_image$", "image_tail")],
+    "omni": [
+        (r"^images\[(\d+)\]\.path$", r"image_list[\1].image_url"),
+        (r"^images\[(\d+)\]", r"image_list[\1]"),
+        (r"^images$", "image_list"),
+        (r"^elements\[(\d+)\]\.images\[(\d+)\]$", r"element_list[\1].image_list[\2].image_url"),
+        (r"^elements\[(\d+)\]", r"element_list[\1]"),
+        (r"^elements$", "element_list"),
+        (r"^video\.path$", "video_list[0].video_url"),
+        (r"^video\.", "video_list[0]."),
+        (r"^video$", "video_list"),
+    ],
+    "motion": [(r"^image$", "image_url"), (r"^video$", "video_url")],
+    "avatar": [(r"^audio_file$", "sound_file")],
+}
+
+
+def kling_field(field: str, workflow: str) -> str:
+    """Our field name as the Kling client spelt it."""
+    for pattern, repl in [*_RENAMES.get(workflow, []), *_RENAMES["*"]]:
+        renamed = re.sub(pattern, repl, field)
+        if renamed != field:
+            return renamed
+    return field
+
+
+def input_message(exc: InputError, workflow: str) -> str:
+    """An :class:`InputError`'s text with the field as Kling names it."""
+    return f"{kling_field(exc.field, workflow)}: {exc.message}"
+
+
+def redact(body: dict[str, Any]) -> dict[str, Any]:
+    """The body as received, with base64 payloads replaced by their size (for storage)."""
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if (
+            isinstance(value, str)
+            and len(value) > 1024
+            and not value.startswith(("http://", "https://"))
+        ):
+            return f"<base64: {len(value)} chars>"
+        return value
+
+    return walk(body)

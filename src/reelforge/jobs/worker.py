@@ -1,0 +1,188 @@
+"""The in-process executor: worker threads that take stored tasks and render them.
+
+Each worker loops: claim a task (atomically; see :meth:`Store.claim`) → render its
+translated request with :func:`reelforge.jobs.runner.render` into the task's artifact
+folder, writing progress to the task (throttled) → store the video and settle the
+credits, or fail the task with the reason and refund. A heartbeat thread keeps the
+claimed tasks' ``heartbeat_at`` fresh so other processes can tell a live worker from a
+dead one. On :meth:`Executor.stop` running renders are cancelled and their tasks go
+back to the queue, to run again at the next start.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..errors import Cancelled, InputError, ReelforgeError
+from ..store import Store, new_worker_id
+from ..store.models import Task
+from .progress import CancelToken, ProgressEvent
+
+log = logging.getLogger("reelforge.worker")
+
+POLL_INTERVAL_S = 0.5
+"""How often an idle worker looks for tasks submitted by other processes."""
+HEARTBEAT_INTERVAL_S = 10.0
+PROGRESS_MIN_INTERVAL_S = 0.5
+"""Progress is written at most this often per task (and when it reaches 100)."""
+VIDEO_NAME = "video.mp4"
+EXTEND_NOT_IMPLEMENTED = (
+    "video-extend is accepted and validated, but rendering extensions is not implemented "
+    "yet in reelforge; nothing was charged"
+)
+
+Render = Callable[..., Any]
+
+
+def _default_render(*args: Any, **kwargs: Any) -> Any:
+    from .runner import render  # engines load lazily: the server starts without them
+
+    return render(*args, **kwargs)
+
+
+class Executor:
+    def __init__(
+        self,
+        store: Store,
+        *,
+        workers: int = 1,
+        previz: bool = False,
+        render: Render = _default_render,
+        on_change: Callable[[], None] | None = None,
+        poll_s: float = POLL_INTERVAL_S,
+    ) -> None:
+        self.store = store
+        self.workers = max(1, workers)
+        self.previz = previz
+        self.render = render
+        self.on_change = on_change or (lambda: None)
+        self.poll_s = poll_s
+        self.worker_id = new_worker_id()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._running: dict[str, CancelToken] = {}
+        self._lock = threading.Lock()
+
+    def start(self) -> list[str]:
+        """Requeue orphaned tasks, then start the workers; returns the requeued ids."""
+        requeued = self.store.requeue_orphans()
+        if requeued:
+            log.warning("requeued %d task(s) left processing by a stopped worker", len(requeued))
+            self.on_change()
+        for i in range(self.workers):
+            t = threading.Thread(target=self._loop, name=f"reelforge-worker-{i}", daemon=True)
+            t.start()
+            self._threads.append(t)
+        beat = threading.Thread(target=self._heartbeat, name="reelforge-heartbeat", daemon=True)
+        beat.start()
+        self._threads.append(beat)
+        return requeued
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        with self._lock:
+            for token in self._running.values():
+                token.cancel()
+        deadline = time.monotonic() + timeout
+        for t in self._threads:
+            t.join(max(0.0, deadline - time.monotonic()))
+
+    @property
+    def running(self) -> list[str]:
+        with self._lock:
+            return list(self._running)
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            try:
+                task = self.store.claim(self.worker_id)
+            except Exception:
+                log.exception("claiming a task failed")
+                task = None
+            if task is None:
+                self._wake.wait(self.poll_s)
+                self._wake.clear()
+                continue
+            self.on_change()
+            self.run(task)
+            self.on_change()
+
+    def _heartbeat(self) -> None:
+        while not self._stop.wait(HEARTBEAT_INTERVAL_S):
+            try:
+                self.store.heartbeat(self.worker_id, self.running)
+                for task_id in self.store.requeue_orphans(frozenset({self.worker_id})):
+                    log.warning("requeued task %s: its worker stopped", task_id)
+                    self._wake.set()
+            except Exception:
+                log.exception("heartbeat failed")
+
+    def run(self, task: Task) -> None:
+        """Render one claimed task to the end (succeed, failed, or released on stop)."""
+        if task.workflow == "extend":
+            self.store.fail(task.id, EXTEND_NOT_IMPLEMENTED, self.worker_id)
+            return
+        token = CancelToken()
+        with self._lock:
+            self._running[task.id] = token
+        folder = self.store.artifacts.task_dir(task.account_id, task.id)
+        try:
+            artifact = self.render(
+                task.translated,
+                output=folder / VIDEO_NAME,
+                progress=self._progress(task, token),
+                cancel=token,
+                previz=self.previz or task.previz,
+            )
+            rel = self.store.artifacts.relative
+            video = {
+                "id": f"{task.id}-0",
+                "path": rel(artifact.video),
+                "duration": artifact.duration,
+                "poster": rel(artifact.poster),
+                "width": artifact.width,
+                "height": artifact.height,
+                "fps": artifact.fps,
+                "has_audio": artifact.has_audio,
+                "previz": artifact.previz,
+            }
+            self.store.succeed(task.id, self.worker_id, [video])
+        except Cancelled:
+            if self._stop.is_set():
+                self.store.release(task.id, self.worker_id)
+            # else: the task was taken from us (requeued); its new worker finishes it
+        except InputError as exc:
+            self.store.fail(task.id, str(exc), self.worker_id)
+        except ReelforgeError as exc:
+            self.store.fail(task.id, f"{type(exc).__name__}: {exc}", self.worker_id)
+        except Exception as exc:
+            log.exception("task %s failed", task.id)
+            self.store.fail(task.id, f"internal error: {type(exc).__name__}: {exc}", self.worker_id)
+        finally:
+            with self._lock:
+                self._running.pop(task.id, None)
+
+    def _progress(self, task: Task, token: CancelToken) -> Callable[[ProgressEvent], None]:
+        last = {"at": 0.0, "percent": -1}
+
+        def on_progress(event: ProgressEvent) -> None:
+            percent = int(event.fraction * 100)
+            now = time.monotonic()
+            if percent == last["percent"] or (
+                now - last["at"] < PROGRESS_MIN_INTERVAL_S and percent < 100
+            ):
+                return
+            last.update(at=now, percent=percent)
+            if not self.store.set_progress(task.id, self.worker_id, percent):
+                token.cancel()  # the task is no longer ours: stop rendering it
+
+        return on_progress

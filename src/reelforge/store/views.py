@@ -1,0 +1,48 @@
+"""A task as Kling's query returns it (``data`` of the envelope); the same body goes to
+callbacks. Result URLs are signed when the view is made."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .artifacts import LocalArtifacts
+from .models import Task
+
+
+def format_seconds(seconds: float) -> str:
+    """Kling sends durations as strings: ``"5"``, ``"5.042"``."""
+    return f"{round(float(seconds), 3):g}"
+
+
+def task_data(task: Task, artifacts: LocalArtifacts, base_url: str) -> dict[str, Any]:
+    succeeded = task.status == "succeed"
+    videos = (
+        [
+            {
+                "id": v["id"],
+                "url": (url := artifacts.url(v["path"], base_url)),
+                "watermark_url": url,
+                "duration": format_seconds(v["duration"]),
+            }
+            for v in (task.videos or [])
+        ]
+        if succeeded
+        else []
+    )
+    return {
+        "task_id": task.id,
+        "task_status": task.status,
+        "task_status_msg": task.status_msg or "",
+        "task_info": {"external_task_id": task.external_task_id},
+        "task_result": {"videos": videos},
+        "final_unit_deduction": str(task.credits_final or 0),
+        "created_at": task.created_at,
+        "updated_at": task.updated_at,
+        "task_progress": task.progress,
+        "task_tier": task.tier,
+        "task_previz": task.previz,
+    }
+
+
+def envelope(data: Any, request_id: str, code: int = 0, message: str = "SUCCEED") -> dict[str, Any]:
+    return {"code": code, "message": message, "request_id": request_id, "data": data}
