@@ -25,7 +25,9 @@ IMPLEMENTATIONS: dict[str, str] = {
 """Engine name → ``module:Class``, imported on first use."""
 DIFFUSERS_PACKAGES = ("torch", "diffusers", "transformers")
 
-_loaded: dict[tuple[str, str | None], Engine] = {}
+_loaded: dict[tuple[str, str | None, str | None], Engine] = {}
+"""Loaded engines by (engine, tier, model path): a tier's settings (steps, guidance,
+distilled weights) belong to its engine instance, so tiers sharing an engine don't mix."""
 _lock = threading.Lock()
 
 
@@ -54,7 +56,7 @@ def get_engine(
 
     ``device`` defaults to the first CUDA GPU when there is one, else the CPU.
     """
-    key = (name, str(model_path) if model_path is not None else None)
+    key = (name, tier, str(model_path) if model_path is not None else None)
     with _lock:
         if key in _loaded:
             return _loaded[key]

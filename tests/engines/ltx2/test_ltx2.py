@@ -1,0 +1,509 @@
+"""LTX-2 on a tiny random pipeline loaded from disk: every mode end to end, equal to stock diffusers."""
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+import reelforge
+from reelforge.errors import EngineUnavailable
+from reelforge.media.clip import Audio, Clip
+from reelforge.media.decode import fit_image, load_image, read_audio, read_video
+from reelforge.media.probe import probe_video
+from reelforge.planning.plan import Conditioning, Segment, Span
+
+from .conftest import SEED, SIZE
+
+FPS = 24
+FRAMES = 25  # 1 s at 24 fps, as LTX-2 renders it (8k + 1); requests (≥ 3 s) render 73
+EXACT = 1e-5  # memory-mapped weights can differ from in-memory ones by ~1e-6
+
+
+def segment(**fields) -> Segment:
+    base = dict(
+        index=0,
+        workflow="text2video",
+        kind="shot",
+        shot_index=1,
+        shots=1,
+        prompt="a red fox runs",
+        action="runs",
+        start=0.0,
+        start_frame=0,
+        frames=FRAMES,
+        keep_frames=FRAMES - 1,
+        width=SIZE,
+        height=SIZE,
+        fps=FPS,
+        seed=SEED,
+        steps=2,
+        audio=True,
+    )
+    return Segment(**{**base, **fields})
+
+
+def fitted(path, size=SIZE) -> Image.Image:
+    return Image.fromarray(fit_image(load_image(path), size, size, "cover"))
+
+
+@pytest.fixture
+def float_frames(monkeypatch, engine):
+    """The float frames the engine hands to ``to_clip`` (before uint8 quantisation)."""
+    seen = []
+    original = type(engine).to_clip
+
+    def spy(video, fps, audio=None, audio_rate=None):
+        seen.append(np.asarray(video[0] if np.ndim(video) == 5 else video))
+        return original(video, fps, audio, audio_rate)
+
+    monkeypatch.setattr(type(engine), "to_clip", staticmethod(spy))
+    return seen
+
+
+def stock_call(stock, name, seg, **inputs):
+    """The stock pipeline with the inputs the engine is given (guidance: the cinema preset)."""
+    from diffusers.pipelines.ltx2.utils import DEFAULT_NEGATIVE_PROMPT
+
+    from reelforge.engines.ltx2.presets import FULL_GUIDANCE
+
+    return stock[name](
+        prompt=seg.prompt,
+        negative_prompt=DEFAULT_NEGATIVE_PROMPT,
+        width=seg.width,
+        height=seg.height,
+        num_frames=seg.frames,
+        frame_rate=float(seg.fps),
+        num_inference_steps=seg.steps,
+        use_cross_timestep=False,  # LTX-2.0 (the tiny config is 2.0-style)
+        generator=torch.Generator("cpu").manual_seed(seg.seed),
+        output_type="np",
+        **FULL_GUIDANCE.for_layers(2).pipeline_kwargs(),
+        **inputs,
+    )
+
+
+def assert_mp4(artifact, frames, fps, audio: bool):
+    info = probe_video(artifact.video)
+    assert (info.width, info.height) == (SIZE, SIZE)
+    assert info.frames == frames and info.fps == fps
+    assert info.duration == pytest.approx(frames / fps, abs=1e-3)
+    assert info.has_audio is audio
+    clip = read_video(artifact.video, audio=audio)
+    assert clip.num_frames == frames
+    if audio:
+        track = read_audio(artifact.video)
+        assert abs(track.duration - info.duration) <= 1 / fps
+        assert np.abs(track.samples).max() > 0  # sound, not silence
+    return clip
+
+
+# --------------------------------------------------------------------------- equivalence
+
+
+@pytest.mark.parametrize("mode", ["text-to-video", "image-to-video", "keyframes"])
+def test_engine_frames_equal_stock_diffusers(mode, engine, stock, inputs, float_frames):
+    start = inputs["start"] if mode != "text-to-video" else None
+    end = inputs["end"] if mode == "keyframes" else None
+    seg = segment(conditioning=Conditioning(start_image=start, end_image=end))
+
+    clip = engine.render(seg)
+
+    assert clip.meta["mode"] == mode
+    if mode == "text-to-video":
+        ref = stock_call(stock, "LTX2Pipeline", seg)
+    elif mode == "image-to-video":
+        ref = stock_call(stock, "LTX2ImageToVideoPipeline", seg, image=fitted(start))
+    else:
+        from diffusers.pipelines.ltx2 import LTX2VideoCondition
+
+        conditions = [
+            LTX2VideoCondition(frames=fitted(start), index=0),
+            LTX2VideoCondition(frames=fitted(end), index=-1),
+        ]
+        ref = stock_call(stock, "LTX2ConditionPipeline", seg, conditions=conditions)
+    np.testing.assert_allclose(float_frames[-1], ref.frames[0], atol=EXACT, rtol=0)
+    assert clip.num_frames == FRAMES and clip.frames.std() > 0
+    sound = Audio(
+        np.clip(ref.audio[0].numpy(), -1, 1),
+        stock["LTX2Pipeline"].vocoder.config.output_sampling_rate,
+    )
+    np.testing.assert_allclose(
+        clip.audio.samples, sound.fit(clip.duration).samples, atol=EXACT, rtol=0
+    )
+
+
+def test_our_loop_with_nothing_held_is_the_stock_loop(engine, stock, inputs):
+    """``held.denoise`` reproduces LTX2Pipeline (nothing held) and LTX2ImageToVideoPipeline
+    (first frame held): the a2v / v2a loop differs from stock only in what it holds."""
+    from reelforge.engines.ltx2.audio import latent_frames
+    from reelforge.engines.ltx2.held import Stream, denoise
+    from reelforge.engines.ltx2.presets import FULL_GUIDANCE
+    from reelforge.engines.ltx2.video import grid_for, image_tensor
+
+    seg = segment()
+    guidance = FULL_GUIDANCE.for_layers(2)
+    for name, image in (
+        ("LTX2Pipeline", None),
+        ("LTX2ImageToVideoPipeline", fitted(inputs["start"])),
+    ):
+        pipe = engine.pipeline(name)
+        gen = torch.Generator("cpu").manual_seed(SEED)
+        args = (SIZE, SIZE, FRAMES, 0.0, torch.float32, pipe._execution_device, gen)
+        if image is None:
+            video = Stream(pipe.prepare_latents(1, 4, *args))
+        else:
+            video = Stream(
+                *pipe.prepare_latents(image_tensor(pipe, image, SIZE, SIZE), 1, 4, *args)
+            )
+        grid = grid_for(pipe, FRAMES, SIZE, SIZE, latent_frames(pipe, FRAMES / FPS))
+        audio = Stream(
+            pipe.prepare_audio_latents(1, 2, grid.audio_frames, 8, 0.0, torch.float32, args[5], gen)
+        )
+        v, a = denoise(
+            pipe,
+            video,
+            audio,
+            grid,
+            prompt=seg.prompt,
+            negative_prompt="",
+            guidance=guidance,
+            steps=2,
+            frame_rate=FPS,
+        )
+        ref_v, ref_a = stock[name](
+            **({"image": image} if image is not None else {}),
+            prompt=seg.prompt,
+            negative_prompt="",
+            width=SIZE,
+            height=SIZE,
+            num_frames=FRAMES,
+            frame_rate=FPS,
+            num_inference_steps=2,
+            use_cross_timestep=False,
+            generator=torch.Generator("cpu").manual_seed(SEED),
+            output_type="latent",
+            return_dict=False,
+            **guidance.pipeline_kwargs(),
+        )
+        ours = pipe._denormalize_latents(
+            pipe._unpack_latents(v, grid.frames, grid.height, grid.width),
+            pipe.vae.latents_mean,
+            pipe.vae.latents_std,
+        )
+        np.testing.assert_allclose(ours.numpy(), ref_v.numpy(), atol=EXACT, rtol=0)
+        ours_a = pipe._unpack_audio_latents(
+            pipe._denormalize_audio_latents(
+                a, pipe.audio_vae.latents_mean, pipe.audio_vae.latents_std
+            ),
+            grid.audio_frames,
+            num_mel_bins=2,
+        )
+        np.testing.assert_allclose(ours_a.numpy(), ref_a.numpy(), atol=EXACT, rtol=0)
+
+
+# --------------------------------------------------------------------------- through reelforge.render
+
+
+def test_text_to_video_with_sound_through_render(tiny_ltx2, tmp_path):
+    events = []
+    art = reelforge.render(
+        {
+            "workflow": "text2video",
+            "prompt": "A drummer plays; the snare cracks.",
+            "duration": 3,
+            "tier": "cinema",
+            "seed": 3,
+            "audio": True,
+        },
+        model_path=tiny_ltx2,
+        size=(SIZE, SIZE),
+        steps=2,
+        output=tmp_path / "t2v.mp4",
+        progress=events.append,
+    )
+    clip = assert_mp4(art, 72, 24, audio=True)
+    assert clip.frames.std() > 0
+    steps = [(e.step, e.steps) for e in events if e.stage == "render" and e.steps == 2]
+    assert steps == [(1, 2), (2, 2)]
+
+
+def test_image_to_video_and_keyframes_through_render(tiny_ltx2, inputs, tmp_path):
+    for name, extra in (("i2v", {}), ("keyframes", {"end_image": str(inputs["end"])})):
+        art = reelforge.render(
+            {
+                "workflow": "image2video",
+                "prompt": "The camera slowly pushes in.",
+                "image": str(inputs["start"]),
+                "duration": 3,
+                "tier": "cinema",
+                "seed": 4,
+                **extra,
+            },
+            model_path=tiny_ltx2,
+            size=(SIZE, SIZE),
+            steps=2,
+            output=tmp_path / f"{name}.mp4",
+        )
+        assert_mp4(art, 72, 24, audio=True)
+
+
+def test_silent_text_to_video_has_no_audio_stream(tiny_ltx2, tmp_path):
+    art = reelforge.render(
+        {
+            "workflow": "text2video",
+            "prompt": "Clouds drift.",
+            "duration": 3,
+            "tier": "cinema",
+            "seed": 3,
+            "audio": False,
+        },
+        model_path=tiny_ltx2,
+        size=(SIZE, SIZE),
+        steps=2,
+        output=tmp_path / "silent.mp4",
+    )
+    assert_mp4(art, 72, 24, audio=False)
+
+
+def test_avatar_audio_to_video_through_render(tiny_ltx2, inputs, tmp_path):
+    art = reelforge.render(
+        {
+            "workflow": "avatar",
+            "prompt": "A woman speaks to the camera.",
+            "image": str(inputs["start"]),
+            "audio_file": str(inputs["speech"]),
+            "tier": "avatar",
+            "seed": 5,
+        },
+        model_path=tiny_ltx2,
+        size=(SIZE, SIZE),
+        steps=2,
+        output=tmp_path / "avatar.mp4",
+    )
+    assert_mp4(art, 96, 48, audio=True)
+    # The runner muxes the user's own track (plan.audio_source == "user"): a 220 Hz voice.
+    muxed = read_audio(art.video)
+    spectrum = np.abs(np.fft.rfft(muxed.samples[0]))
+    assert np.fft.rfftfreq(muxed.num_samples, 1 / muxed.rate)[spectrum.argmax()] == pytest.approx(
+        220, abs=2
+    )
+
+
+# --------------------------------------------------------------------------- audio-to-video
+
+
+def avatar_segment(inputs, audio="speech", start=0.25):
+    frames = 49  # 1 s at 48 fps
+    return segment(
+        workflow="avatar",
+        fps=48,
+        frames=frames,
+        keep_frames=frames - 1,
+        conditioning=Conditioning(
+            start_image=inputs["start"],
+            audio=inputs[audio],
+            audio_span=Span(start=start, end=start + frames / 48),
+        ),
+    )
+
+
+def test_audio_to_video_returns_the_input_audio_after_the_vae_round_trip(engine, inputs):
+    """The held audio comes out as the user's audio through encode → decode → vocoder."""
+    from reelforge.engines.ltx2.audio import latent_frames, log_mel
+
+    seg = avatar_segment(inputs)
+    clip = engine.render(seg)
+    assert clip.meta["mode"] == "audio-to-video" and clip.num_frames == 49
+
+    pipe = engine.pipeline("LTX2Pipeline")
+    vae, rate = pipe.audio_vae, pipe.vocoder.config.output_sampling_rate
+    user = read_audio(inputs["speech"], rate=16_000, channels=2, span=(0.25, 0.25 + 49 / 48))
+    n = latent_frames(pipe, 49 / 48)
+    with torch.no_grad():
+        mel = log_mel(
+            torch.from_numpy(user.samples), 16_000, vae.config.mel_bins, vae.config.mel_hop_length
+        )
+        z = vae.encode(mel[:, :, : 4 * n - 3]).latent_dist.mode()
+        round_trip = pipe.vocoder(vae.decode(z).sample)[0].numpy()
+    expected = Audio(np.clip(round_trip, -1, 1), rate).fit(clip.duration)
+    assert clip.audio.rate == rate and abs(clip.audio.duration - clip.duration) < 1 / 48
+    np.testing.assert_allclose(clip.audio.samples, expected.samples, atol=EXACT, rtol=0)
+
+
+def test_audio_to_video_video_follows_the_audio(engine, inputs):
+    """Same seed, image and prompt: a different voice gives different frames (and the
+    same voice the same frames)."""
+    one = engine.render(avatar_segment(inputs)).frames
+    again = engine.render(avatar_segment(inputs)).frames
+    other = engine.render(avatar_segment(inputs, "other_speech")).frames
+    np.testing.assert_array_equal(one, again)
+    assert np.abs(one.astype(int) - other.astype(int)).mean() > 0.5
+
+
+def test_audio_to_video_starts_from_the_image(engine, inputs, float_frames):
+    """The start image holds the first latent frame (as in image-to-video): without it the
+    first frame is something else."""
+    seg = avatar_segment(inputs)
+    engine.render(seg)
+    without = seg.conditioning.model_copy(update={"start_image": None})
+    engine.render(seg.model_copy(update={"conditioning": without}))
+    with_image, without_image = float_frames[-2][0], float_frames[-1][0]
+    assert np.abs(with_image - without_image).mean() > 1e-3
+
+
+# --------------------------------------------------------------------------- video-to-audio
+
+
+def test_video_to_audio_generates_sound_for_a_silent_clip(engine, inputs):
+    clip = engine.render(
+        segment(audio=False, conditioning=Conditioning(start_image=inputs["start"]))
+    )
+    assert clip.audio is None
+    sound = engine.add_audio(clip, "footsteps on gravel", seed=1, steps=2)
+    rate = engine.pipeline("LTX2Pipeline").vocoder.config.output_sampling_rate
+    assert sound.rate == rate and sound.num_samples == round(clip.duration * rate)
+    assert np.abs(sound.samples).max() > 0
+    again = engine.add_audio(clip, "footsteps on gravel", seed=1, steps=2)
+    np.testing.assert_array_equal(sound.samples, again.samples)
+    # The held video conditions the sound: other pictures, other sound (same seed, prompt).
+    flipped = clip.__class__(np.ascontiguousarray(clip.frames[:, ::-1]), clip.fps)
+    other = engine.add_audio(flipped, "footsteps on gravel", seed=1, steps=2)
+    assert np.abs(other.samples - sound.samples).max() > 1e-4
+
+
+def test_video_to_audio_takes_any_frame_count_and_size(engine):
+    rng = np.random.default_rng(0)
+    clip = Clip((rng.random((30, 40, 56, 3)) * 255).astype(np.uint8), 24)
+    sound = engine.add_audio(clip, "wind", seed=2, steps=1)
+    assert sound.duration == pytest.approx(30 / 24, abs=1 / sound.rate)
+
+
+# --------------------------------------------------------------------------- 4K
+
+
+def test_4k_path_upsamples_latents_and_refines(engine, monkeypatch):
+    from reelforge.engines.ltx2 import presets
+
+    monkeypatch.setattr(presets, "UPSCALE_MIN_SHORT_SIDE", 64)
+    steps = []
+    clip = engine.render(segment(width=64, height=64), progress=lambda s, n: steps.append((s, n)))
+    assert clip.meta["upscaled_from"] == (32, 32)
+    assert clip.frames.shape == (FRAMES, 64, 64, 3) and clip.frames.std() > 0
+    assert abs(clip.audio.duration - clip.duration) < 1 / FPS
+    assert steps[-1] == (5, 5)  # 2 base steps + 3 refine steps
+
+
+def test_4k_without_the_upsampler_is_a_clear_error(tiny_ltx2, tmp_path, monkeypatch):
+    import shutil
+
+    from reelforge.engines.ltx2 import LTX2Engine, presets
+
+    folder = shutil.copytree(
+        tiny_ltx2, tmp_path / "no-upsampler", ignore=shutil.ignore_patterns("latent_upsampler")
+    )
+    monkeypatch.setattr(presets, "UPSCALE_MIN_SHORT_SIDE", 64)
+    engine = LTX2Engine(model_path=folder, tier="cinema")
+    engine.load("cpu")
+    with pytest.raises(EngineUnavailable, match="latent_upsampler"):
+        engine.render(segment(width=64, height=64))
+
+
+# --------------------------------------------------------------------------- presets, tiny builders
+
+
+def test_tier_recipes():
+    from diffusers.pipelines.ltx2.utils import DISTILLED_SIGMA_VALUES
+
+    from reelforge.engines.ltx2 import presets
+
+    cinema = presets.recipe("cinema", None, 48, DISTILLED_SIGMA_VALUES)
+    assert (
+        cinema.steps == presets.CINEMA_STEPS
+        and cinema.guidance.stg_blocks == (29,)
+        and cinema.sigmas is None
+    )
+    budget = presets.recipe("budget", None, 48, DISTILLED_SIGMA_VALUES)
+    assert (
+        budget.steps == 8
+        and budget.sigmas == tuple(DISTILLED_SIGMA_VALUES)
+        and not budget.guidance.cfg
+    )
+    assert presets.recipe("budget", 4, 48, DISTILLED_SIGMA_VALUES).sigmas is None
+    assert presets.recipe("avatar", None, 48, DISTILLED_SIGMA_VALUES).steps == presets.AVATAR_STEPS
+    tiny = presets.recipe("cinema", 2, 2, DISTILLED_SIGMA_VALUES).guidance
+    assert not tiny.stg and tiny.pipeline_kwargs()["stg_scale"] == 0.0
+
+
+def test_tiny_folder_is_laid_out_like_the_hub_repo(tiny_ltx2):
+    import json
+
+    index = json.loads((tiny_ltx2 / "model_index.json").read_text())
+    assert index["_class_name"] == "LTX2Pipeline"
+    for part in (
+        "transformer",
+        "vae",
+        "audio_vae",
+        "vocoder",
+        "text_encoder",
+        "tokenizer",
+        "connectors",
+        "scheduler",
+        "latent_upsampler",
+    ):
+        assert (tiny_ltx2 / part).is_dir(), part
+
+
+def test_full_config_is_the_real_architecture():
+    from reelforge.engines.ltx2.tiny import FULL, TINY
+
+    assert (
+        FULL["transformer"]["num_layers"] == 48 and FULL["transformer"]["num_attention_heads"] == 32
+    )
+    assert (
+        FULL["connectors"]["text_proj_in_factor"] == FULL["text_encoder"]["num_hidden_layers"] + 1
+    )
+    assert (
+        np.prod(FULL["vocoder"]["upsample_factors"])
+        == FULL["audio_vae"]["mel_hop_length"] * 24_000 // 16_000
+    )
+    assert np.prod(TINY["vocoder"]["upsample_factors"]) == TINY["audio_vae"]["mel_hop_length"]
+    assert set(FULL) == set(TINY)
+
+
+# --------------------------------------------------------------------------- CLI
+
+
+def test_cli_video_with_model_path(tiny_ltx2, tmp_path):
+    out = tmp_path / "out.mp4"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reelforge",
+            "video",
+            "A bell rings twice.",
+            "--tier",
+            "cinema",
+            "--model-path",
+            str(tiny_ltx2),
+            "--size",
+            "32x32",
+            "--steps",
+            "2",
+            "--duration",
+            "3",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    info = probe_video(out)
+    assert (info.width, info.height, info.frames, info.has_audio) == (32, 32, 72, True)
