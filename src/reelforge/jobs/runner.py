@@ -103,7 +103,7 @@ def render(
                 if poster is None:
                     poster = clip.frames[min(clip.num_frames - 1, seg.keep_frames // 2)].copy()
                 timeline.add(seg, clip, _next_overlap(plan, seg))
-                previous = clip
+                previous = clip.head(seg.overlap_frames + seg.keep_frames)
             timeline.finish()
             progress(ProgressEvent("encode", RENDER_SHARE, "finishing the MP4"))
 
