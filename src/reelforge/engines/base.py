@@ -25,10 +25,28 @@ def no_progress(step: int, steps: int) -> None:
 
 @dataclass(frozen=True)
 class SpeedOptions:
-    """Speed and memory options shared by every engine (attention, cache, compile, offload)."""
+    """Speed and memory options shared by every engine (attention, cache, compile, offload).
 
-    preset: str = "quality"
-    low_vram: bool = False
+    ``preset``: ``quality`` (no change to the numerics), ``balanced`` or ``fast``;
+    ``None`` picks one from the GPU's memory (the CPU gets ``quality``).
+    ``low_vram``: offloading and VAE tiling; ``None`` turns them on when the pipeline
+    does not fit the GPU. Every other field left ``None`` follows the preset; set, it
+    overrides it (see :mod:`reelforge.engines.speed`, which applies them).
+    """
+
+    preset: str | None = None
+    low_vram: bool | None = None
+    attention: str | None = None
+    """``exact``, ``approximate`` or a diffusers backend (``flash``, ``_flash_3``, ``sage``, ``native``)."""
+    cache: str | None = None
+    """``none``, ``fbc`` (First Block Cache), ``taylorseer`` or ``mag``."""
+    cache_threshold: float | None = None
+    compile: bool | None = None
+    fp8: str | None = None
+    """``off``, ``weight`` or ``dynamic``."""
+    offload: str | None = None
+    """``none``, ``model``, ``group`` or ``sequential``."""
+    vae_tiling: bool | None = None
 
 
 class Engine(ABC):

@@ -33,6 +33,7 @@ class DiffusersEngine(Engine):
         self.dtype = torch.float32
         self.speed = SpeedOptions()
         self.folder: Path | None = None
+        self.speed_report: Any = None
         self._pipelines: dict[str, Any] = {}
 
     # --- loading ----------------------------------------------------------------
@@ -45,13 +46,18 @@ class DiffusersEngine(Engine):
         self.speed = speed or SpeedOptions()
         self.folder = locate_weights(self.name, self.model_path, self.tier)
         cls = getattr(diffusers, self.base_pipeline)
-        base = cls.from_pretrained(self.folder, torch_dtype=self.dtype)
+        base = cls.from_pretrained(self.folder, dtype=self.dtype)
         self._pipelines = {self.base_pipeline: self.prepare(base)}
 
     def prepare(self, pipe: Any) -> Any:
-        """Move a freshly loaded pipeline to the device (speed options hook in here)."""
+        """Apply the speed and memory options to a freshly loaded pipeline and place it on
+        the device (``pipe.to``, or offloading); what was applied or skipped, and why, is
+        kept in ``self.speed_report`` (see :mod:`reelforge.engines.speed`)."""
+        from .speed import apply_speed
+
         pipe.set_progress_bar_config(disable=True)
-        return pipe.to(self.device)
+        self.speed_report = apply_speed(pipe, self.speed, self.device)
+        return pipe
 
     def pipeline(self, class_name: str) -> Any:
         """The loaded pipeline as ``class_name`` (``LTX2ImageToVideoPipeline``...), sharing weights."""

@@ -18,11 +18,30 @@ from ..spec import limits
 
 @dataclass(frozen=True)
 class WeightsRef:
-    """A Hub repository an engine loads (``from_pretrained``) and the files it needs."""
+    """A Hub repository an engine loads (``from_pretrained``) and the files it needs.
+
+    ``role``: ``pipeline`` (the diffusers folder ``from_pretrained`` loads: the first
+    entry of an engine), or what an extra download is for (``latent_upsampler``,
+    ``preprocessor``...). ``allow_patterns`` keep everything else in the repository
+    (original-format checkpoints, fp8 variants, example media) from coming down; every
+    pattern must match at least one file for a download to count as complete.
+    ``revision``: a branch, tag or commit; ``reelforge pull --revision`` overrides it.
+    """
 
     repo_id: str
     revision: str = "main"
     allow_patterns: tuple[str, ...] = ()
+    role: str = "pipeline"
+    subfolder: str | None = None
+    """Where the files this entry is for lie inside the repository (``latent_upsampler``)."""
+
+
+def _diffusers_folders(*components: str) -> tuple[str, ...]:
+    """``allow_patterns`` for a diffusers pipeline folder with these component folders."""
+    return ("model_index.json", *(f"{name}/*" for name in components))
+
+
+_WAN_COMPONENTS = ("scheduler", "text_encoder", "tokenizer", "transformer", "vae")
 
 
 @dataclass(frozen=True)
@@ -50,22 +69,56 @@ ENGINES: Mapping[str, EngineTraits] = MappingProxyType(
         "ltx2": EngineTraits(
             "ltx2", "LTX-2 (video + audio)", frame_step=8, size_multiple=32,
             max_segment_frames=481, overlap_frames=16,
-            weights=(WeightsRef("Lightricks/LTX-2"),),
+            weights=(
+                WeightsRef(
+                    "Lightricks/LTX-2",
+                    allow_patterns=_diffusers_folders(
+                        "scheduler", "text_encoder", "tokenizer", "connectors", "transformer",
+                        "vae", "audio_vae", "vocoder",
+                    ),
+                ),
+                WeightsRef(
+                    "Lightricks/LTX-2", allow_patterns=("latent_upsampler/*",),
+                    role="latent_upsampler", subfolder="latent_upsampler",
+                ),
+            ),
         ),
         "wan": EngineTraits(
             "wan", "Wan 2.2 TI2V-5B", frame_step=4, size_multiple=32,
             max_segment_frames=121, overlap_frames=8,
-            weights=(WeightsRef("Wan-AI/Wan2.2-TI2V-5B-Diffusers"),),
+            weights=(
+                WeightsRef(
+                    "Wan-AI/Wan2.2-TI2V-5B-Diffusers", allow_patterns=_diffusers_folders(*_WAN_COMPONENTS)
+                ),
+            ),
         ),
         "wan_vace": EngineTraits(
             "wan_vace", "Wan 2.1 VACE", frame_step=4, size_multiple=16,
             max_segment_frames=81, overlap_frames=8,
-            weights=(WeightsRef("Wan-AI/Wan2.1-VACE-14B-diffusers"),),
+            weights=(
+                WeightsRef(
+                    "Wan-AI/Wan2.1-VACE-14B-diffusers", allow_patterns=_diffusers_folders(*_WAN_COMPONENTS)
+                ),
+            ),
         ),
         "wan_animate": EngineTraits(
             "wan_animate", "Wan 2.2 Animate", frame_step=4, size_multiple=16,
             max_segment_frames=77, overlap_frames=5,
-            weights=(WeightsRef("Wan-AI/Wan2.2-Animate-14B-Diffusers"),),
+            weights=(
+                WeightsRef(
+                    "Wan-AI/Wan2.2-Animate-14B-Diffusers",
+                    allow_patterns=_diffusers_folders(
+                        *_WAN_COMPONENTS, "image_encoder", "image_processor"
+                    ),
+                ),
+                # Pose (ViTPose whole-body) and person detection (YOLOv10) ONNX models that
+                # turn a reference video into the pose and face inputs.
+                WeightsRef(
+                    "Wan-AI/Wan2.2-Animate-14B",
+                    allow_patterns=("process_checkpoint/det/*", "process_checkpoint/pose2d/*"),
+                    role="preprocessor", subfolder="process_checkpoint",
+                ),
+            ),
         ),
         "animatic": EngineTraits(
             "animatic", "built-in animatic (CPU previz)", frame_step=1, size_multiple=2,

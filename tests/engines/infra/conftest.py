@@ -1,0 +1,99 @@
+"""Shared fixtures: one tiny Wan pipeline folder per session, a fake Hub, a clean HF cache."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from .fake_hub import FakeHub
+from .tiny import save_tiny_wan
+
+WAN_REPO = "Wan-AI/Wan2.2-TI2V-5B-Diffusers"
+LTX_REPO = "Lightricks/LTX-2"
+
+
+@pytest.fixture(scope="session")
+def tiny_wan_folder(tmp_path_factory) -> Path:
+    return save_tiny_wan(tmp_path_factory.mktemp("tiny-wan") / "pipe")
+
+
+def _fake_component(folder: Path, weights: bytes = b"\0" * 64) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.json").write_text("{}")
+    (folder / "diffusion_pytorch_model.safetensors").write_bytes(weights)
+
+
+@pytest.fixture(scope="session")
+def hub_repos(tmp_path_factory, tiny_wan_folder) -> dict[str, Path]:
+    """Repositories as on the Hub: the tiny Wan pipeline plus files that must not come
+    down (original checkpoints, example media); a fake LTX-2 repo with its latent upsampler."""
+    import shutil
+
+    root = tmp_path_factory.mktemp("hub")
+    wan = root / "wan"
+    shutil.copytree(tiny_wan_folder, wan)
+    (wan / "README.md").write_text("# Wan 2.2 TI2V-5B")
+    (wan / "examples").mkdir()
+    (wan / "examples" / "demo.mp4").write_bytes(b"\1" * 4096)
+    (wan / "Wan2.2_VAE.pth").write_bytes(b"\2" * 4096)
+
+    ltx = root / "ltx"
+    components = (
+        "scheduler",
+        "text_encoder",
+        "tokenizer",
+        "connectors",
+        "transformer",
+        "vae",
+        "audio_vae",
+        "vocoder",
+    )
+    index = {"_class_name": "LTX2Pipeline", "_diffusers_version": "0.42.1"}
+    for name in components:
+        index[name] = ["diffusers", "X"]
+        if name in ("scheduler", "tokenizer"):
+            (ltx / name).mkdir(parents=True)
+            (ltx / name / f"{name}_config.json").write_text("{}")
+        else:
+            _fake_component(ltx / name)
+    (ltx / "model_index.json").write_text(json.dumps(index))
+    _fake_component(ltx / "latent_upsampler")
+    (ltx / "ltx-2-19b-dev.safetensors").write_bytes(b"\3" * 8192)
+    return {WAN_REPO: wan, LTX_REPO: ltx}
+
+
+@pytest.fixture
+def fake_hub(hub_repos):
+    hub = FakeHub(dict(hub_repos)).start()
+    yield hub
+    hub.stop()
+
+
+@pytest.fixture
+def hf_env(tmp_path, fake_hub) -> dict[str, str]:
+    """Environment for a ``reelforge`` process: the fake Hub, an empty HF cache."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("HF_", "REELFORGE_"))}
+    env.update(
+        HF_ENDPOINT=fake_hub.url,
+        HF_HOME=str(tmp_path / "hf"),
+        HF_HUB_DISABLE_XET="1",
+        HF_HUB_DISABLE_TELEMETRY="1",
+        NO_PROXY="127.0.0.1,localhost",
+        no_proxy="127.0.0.1,localhost",
+    )
+    return env
+
+
+@pytest.fixture
+def hf_cache(monkeypatch, tmp_path) -> Path:
+    """Point this process's huggingface_hub at an empty cache, offline."""
+    from huggingface_hub import constants
+
+    cache = tmp_path / "hf" / "hub"
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(cache))
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
+    monkeypatch.delenv("REELFORGE_MODELS", raising=False)
+    return cache
