@@ -8,7 +8,7 @@ OUT    ?= out
 # Pinning torch first keeps pip from pulling a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test bench clean
+.PHONY: demo test test-slow bench clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,8 +27,12 @@ $(BIN)/.engines: $(BIN)/.installed
 	$(BIN)/python -m pip install --quiet -e '.[test,engines,serve]'
 	touch $@
 
+# `slow` tests drain hundreds of renders (minutes); `make test-slow` runs them.
 test: $(BIN)/.engines
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -m "not slow"
+
+test-slow: $(BIN)/.engines
+	$(BIN)/python -m pytest -q -m slow
 
 bench: $(BIN)/.installed
 	$(BIN)/python bench/animatic.py
