@@ -30,10 +30,10 @@ import hmac
 import os
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Awaitable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Generic, TypeVar
 from urllib.parse import urljoin, urlsplit
 
 import httpx
@@ -488,10 +488,152 @@ def _transient(exc: Exception) -> bool:
     return isinstance(exc, KlingError) and ((exc.http_status or 0) >= 500 or exc.code == 1302)
 
 
+# --- the products, shared by both clients ---------------------------------------------
+
+
+R = TypeVar("R")
+
+
+class _Products(Generic[R]):
+    """Kling's products with their field names; each returns ``self.submit(...)``: a
+    :class:`Task` from :class:`Client`, an awaitable of one from :class:`AsyncClient`."""
+
+    def submit(self, endpoint: str, **fields: Any) -> R:
+        raise NotImplementedError
+
+    def text2video(
+        self,
+        prompt: str = "",
+        *,
+        model_name: str | None = None,
+        mode: str | None = None,
+        duration: str | int | None = None,
+        aspect_ratio: str | None = None,
+        multi_prompt: Any = None,
+        **fields: Any,
+    ) -> R:
+        """``multi_prompt`` may be ``[(prompt, seconds), ...]``; it sets ``multi_shot``."""
+        if multi_prompt is not None:
+            fields.setdefault("multi_shot", True)
+            fields.setdefault("shot_type", "customize")
+        return self.submit(
+            "text2video",
+            **_kw(
+                fields,
+                prompt=prompt,
+                model_name=model_name,
+                mode=mode,
+                duration=_dur(duration),
+                aspect_ratio=aspect_ratio,
+                multi_prompt=_shots(multi_prompt),
+            ),
+        )
+
+    def image2video(
+        self,
+        image: Any,
+        prompt: str = "",
+        *,
+        image_tail: Any = None,
+        model_name: str | None = None,
+        mode: str | None = None,
+        duration: str | int | None = None,
+        **fields: Any,
+    ) -> R:
+        return self.submit(
+            "image2video",
+            **_kw(
+                fields,
+                image=image,
+                image_tail=image_tail,
+                prompt=prompt,
+                model_name=model_name,
+                mode=mode,
+                duration=_dur(duration),
+            ),
+        )
+
+    def omni_video(
+        self,
+        prompt: str = "",
+        *,
+        image_list: Any = None,
+        element_list: Any = None,
+        video_list: Any = None,
+        model_name: str | None = None,
+        mode: str | None = None,
+        duration: str | int | None = None,
+        **fields: Any,
+    ) -> R:
+        """``image_list``/``video_list`` items: Kling's objects, or bare media values."""
+        return self.submit(
+            "omni-video",
+            **_kw(
+                fields,
+                prompt=prompt,
+                image_list=image_list,
+                element_list=element_list,
+                video_list=video_list,
+                model_name=model_name,
+                mode=mode,
+                duration=_dur(duration),
+            ),
+        )
+
+    def motion_control(
+        self,
+        image_url: Any,
+        video_url: Any,
+        prompt: str = "",
+        *,
+        character_orientation: str | None = None,
+        model_name: str | None = None,
+        mode: str | None = None,
+        **fields: Any,
+    ) -> R:
+        return self.submit(
+            "motion-control",
+            **_kw(
+                fields,
+                image_url=image_url,
+                video_url=video_url,
+                prompt=prompt,
+                character_orientation=character_orientation,
+                model_name=model_name,
+                mode=mode,
+            ),
+        )
+
+    def avatar(
+        self,
+        image: Any,
+        sound_file: Any = None,
+        prompt: str = "",
+        *,
+        audio_id: str | None = None,
+        mode: str | None = None,
+        **fields: Any,
+    ) -> R:
+        return self.submit(
+            "avatar/image2video",
+            **_kw(
+                fields,
+                image=image,
+                sound_file=sound_file,
+                audio_id=audio_id,
+                prompt=prompt,
+                mode=mode,
+            ),
+        )
+
+    def video_extend(self, video_id: str, prompt: str = "", **fields: Any) -> R:
+        return self.submit("video-extend", **_kw(fields, video_id=video_id, prompt=prompt))
+
+
 # --- sync client ---------------------------------------------------------------------
 
 
-class Client(_Base):
+class Client(_Base, _Products[Task]):
     """Synchronous client. Use as a context manager, or call :meth:`close`."""
 
     def __init__(
@@ -527,134 +669,6 @@ class Client(_Base):
         return Task.from_data(
             self.request("POST", endpoint_path(name), json=prepare_body(fields)), name
         )
-
-    def text2video(
-        self,
-        prompt: str = "",
-        *,
-        model_name: str | None = None,
-        mode: str | None = None,
-        duration: str | int | None = None,
-        aspect_ratio: str | None = None,
-        multi_prompt: Any = None,
-        **fields: Any,
-    ) -> Task:
-        """``multi_prompt`` may be ``[(prompt, seconds), ...]``; it sets ``multi_shot``."""
-        if multi_prompt is not None:
-            fields.setdefault("multi_shot", True)
-            fields.setdefault("shot_type", "customize")
-        return self.submit(
-            "text2video",
-            **_kw(
-                fields,
-                prompt=prompt,
-                model_name=model_name,
-                mode=mode,
-                duration=_dur(duration),
-                aspect_ratio=aspect_ratio,
-                multi_prompt=_shots(multi_prompt),
-            ),
-        )
-
-    def image2video(
-        self,
-        image: Any,
-        prompt: str = "",
-        *,
-        image_tail: Any = None,
-        model_name: str | None = None,
-        mode: str | None = None,
-        duration: str | int | None = None,
-        **fields: Any,
-    ) -> Task:
-        return self.submit(
-            "image2video",
-            **_kw(
-                fields,
-                image=image,
-                image_tail=image_tail,
-                prompt=prompt,
-                model_name=model_name,
-                mode=mode,
-                duration=_dur(duration),
-            ),
-        )
-
-    def omni_video(
-        self,
-        prompt: str = "",
-        *,
-        image_list: Any = None,
-        element_list: Any = None,
-        video_list: Any = None,
-        model_name: str | None = None,
-        mode: str | None = None,
-        duration: str | int | None = None,
-        **fields: Any,
-    ) -> Task:
-        """``image_list``/``video_list`` items: Kling's objects, or bare media values."""
-        return self.submit(
-            "omni-video",
-            **_kw(
-                fields,
-                prompt=prompt,
-                image_list=image_list,
-                element_list=element_list,
-                video_list=video_list,
-                model_name=model_name,
-                mode=mode,
-                duration=_dur(duration),
-            ),
-        )
-
-    def motion_control(
-        self,
-        image_url: Any,
-        video_url: Any,
-        prompt: str = "",
-        *,
-        character_orientation: str | None = None,
-        model_name: str | None = None,
-        mode: str | None = None,
-        **fields: Any,
-    ) -> Task:
-        return self.submit(
-            "motion-control",
-            **_kw(
-                fields,
-                image_url=image_url,
-                video_url=video_url,
-                prompt=prompt,
-                character_orientation=character_orientation,
-                model_name=model_name,
-                mode=mode,
-            ),
-        )
-
-    def avatar(
-        self,
-        image: Any,
-        sound_file: Any = None,
-        prompt: str = "",
-        *,
-        audio_id: str | None = None,
-        mode: str | None = None,
-        **fields: Any,
-    ) -> Task:
-        return self.submit(
-            "avatar/image2video",
-            **_kw(
-                fields,
-                image=image,
-                sound_file=sound_file,
-                audio_id=audio_id,
-                prompt=prompt,
-                mode=mode,
-            ),
-        )
-
-    def video_extend(self, video_id: str, prompt: str = "", **fields: Any) -> Task:
-        return self.submit("video-extend", **_kw(fields, video_id=video_id, prompt=prompt))
 
     # queries
     def get(
@@ -750,7 +764,7 @@ def _dur(duration: str | int | float | None) -> str | None:
 # --- async client --------------------------------------------------------------------
 
 
-class AsyncClient(_Base):
+class AsyncClient(_Base, _Products[Awaitable[Task]]):
     """The same API as :class:`Client`, each call a coroutine."""
 
     def __init__(
@@ -784,132 +798,6 @@ class AsyncClient(_Base):
         name = endpoint_name(endpoint)
         body = await asyncio.to_thread(prepare_body, fields)  # reading files off the loop
         return Task.from_data(await self.request("POST", endpoint_path(name), json=body), name)
-
-    async def text2video(
-        self,
-        prompt: str = "",
-        *,
-        model_name: str | None = None,
-        mode: str | None = None,
-        duration: str | int | None = None,
-        aspect_ratio: str | None = None,
-        multi_prompt: Any = None,
-        **fields: Any,
-    ) -> Task:
-        if multi_prompt is not None:
-            fields.setdefault("multi_shot", True)
-            fields.setdefault("shot_type", "customize")
-        return await self.submit(
-            "text2video",
-            **_kw(
-                fields,
-                prompt=prompt,
-                model_name=model_name,
-                mode=mode,
-                duration=_dur(duration),
-                aspect_ratio=aspect_ratio,
-                multi_prompt=_shots(multi_prompt),
-            ),
-        )
-
-    async def image2video(
-        self,
-        image: Any,
-        prompt: str = "",
-        *,
-        image_tail: Any = None,
-        model_name: str | None = None,
-        mode: str | None = None,
-        duration: str | int | None = None,
-        **fields: Any,
-    ) -> Task:
-        return await self.submit(
-            "image2video",
-            **_kw(
-                fields,
-                image=image,
-                image_tail=image_tail,
-                prompt=prompt,
-                model_name=model_name,
-                mode=mode,
-                duration=_dur(duration),
-            ),
-        )
-
-    async def omni_video(
-        self,
-        prompt: str = "",
-        *,
-        image_list: Any = None,
-        element_list: Any = None,
-        video_list: Any = None,
-        model_name: str | None = None,
-        mode: str | None = None,
-        duration: str | int | None = None,
-        **fields: Any,
-    ) -> Task:
-        return await self.submit(
-            "omni-video",
-            **_kw(
-                fields,
-                prompt=prompt,
-                image_list=image_list,
-                element_list=element_list,
-                video_list=video_list,
-                model_name=model_name,
-                mode=mode,
-                duration=_dur(duration),
-            ),
-        )
-
-    async def motion_control(
-        self,
-        image_url: Any,
-        video_url: Any,
-        prompt: str = "",
-        *,
-        character_orientation: str | None = None,
-        model_name: str | None = None,
-        mode: str | None = None,
-        **fields: Any,
-    ) -> Task:
-        return await self.submit(
-            "motion-control",
-            **_kw(
-                fields,
-                image_url=image_url,
-                video_url=video_url,
-                prompt=prompt,
-                character_orientation=character_orientation,
-                model_name=model_name,
-                mode=mode,
-            ),
-        )
-
-    async def avatar(
-        self,
-        image: Any,
-        sound_file: Any = None,
-        prompt: str = "",
-        *,
-        audio_id: str | None = None,
-        mode: str | None = None,
-        **fields: Any,
-    ) -> Task:
-        return await self.submit(
-            "avatar/image2video",
-            **_kw(
-                fields,
-                image=image,
-                sound_file=sound_file,
-                audio_id=audio_id,
-                prompt=prompt,
-                mode=mode,
-            ),
-        )
-
-    async def video_extend(self, video_id: str, prompt: str = "", **fields: Any) -> Task:
-        return await self.submit("video-extend", **_kw(fields, video_id=video_id, prompt=prompt))
 
     async def get(
         self,
