@@ -5,7 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reelforge.errors import InputError
-from reelforge.prompting import analyze_shots, check_shots, split_into_shots
+from reelforge.prompting import analyze_shots, split_into_shots
+from reelforge.spec.rules import check_shots
 from reelforge.spec import limits
 
 from .helpers import assert_names

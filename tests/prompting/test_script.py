@@ -5,9 +5,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from reelforge.errors import InputError
-from reelforge.prompting import check_shots, is_shot_script, parse_shot_script
+from reelforge.prompting import is_shot_script, parse_shot_script
 from reelforge.spec import limits
-from reelforge.spec.requests import ShotSpec
 
 from .helpers import assert_names
 
@@ -167,42 +166,6 @@ def test_no_headers_rejected() -> None:
     with pytest.raises(InputError) as e:
         parse_shot_script("just a prompt")
     assert e.value.field == "prompt"
-
-
-# --- check_shots (the API's multi_prompt list) -------------------------------------
-
-
-def _specs(*durations: float) -> list[ShotSpec]:
-    return [ShotSpec(index=i, prompt=f"beat {i}", duration=d) for i, d in enumerate(durations, 1)]
-
-
-def test_check_shots_accepts_a_good_list() -> None:
-    check_shots(_specs(3, 4, 3), 10)
-
-
-def test_check_shots_sum() -> None:
-    with pytest.raises(InputError) as e:
-        check_shots(_specs(3, 4), 10, field="multi_prompt")
-    assert_names(e.value, "multi_prompt", 7, 10)
-
-
-def test_check_shots_count() -> None:
-    with pytest.raises(InputError) as e:
-        check_shots(_specs(*[1] * 7), 7)
-    assert_names(e.value, "shots", 7, limits.SHOTS_MAX)
-    with pytest.raises(InputError) as e:
-        check_shots([], 5)
-    assert_names(e.value, "shots", 0, limits.SHOTS_MIN)
-
-
-def test_check_shots_index_and_minimum() -> None:
-    bad = [ShotSpec(index=1, prompt="a", duration=2), ShotSpec(index=3, prompt="b", duration=2)]
-    with pytest.raises(InputError) as e:
-        check_shots(bad, 4)
-    assert_names(e.value, "shots[1].index", 3, 2)
-    with pytest.raises(InputError) as e:
-        check_shots(_specs(4.5, 0.5), 5)
-    assert_names(e.value, "shots[1].duration", 0.5, limits.SHOT_MIN_S)
 
 
 # --- properties ----------------------------------------------------------------------

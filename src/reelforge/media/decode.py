@@ -20,7 +20,7 @@ from PIL import Image, ImageOps
 from reelforge.errors import InputError
 
 from .clip import AUDIO_CHANNELS, AUDIO_RATE, Audio, Clip
-from .probe import check_pixels, existing_file, open_image, stream_fps
+from .probe import check_pixels, existing_file, open_container, open_image, stream_fps
 
 NEUTRAL_BACKGROUND = (128, 128, 128)
 """What transparent pixels become: mid grey biases a model toward neither light nor dark."""
@@ -95,15 +95,6 @@ def _layout(channels: int) -> str:
     return {1: "mono", 2: "stereo"}.get(channels) or f"{channels}c"
 
 
-def _open(path: Path, field: str, kind: str) -> av.container.InputContainer:
-    try:
-        return av.open(str(path), "r")
-    except (av.FFmpegError, OSError, ValueError) as exc:
-        raise InputError(
-            field, path.name, f"readable {kind}", f"{path.name} is not a readable {kind} ({exc})"
-        ) from exc
-
-
 def read_audio(
     path: str | Path,
     rate: int = AUDIO_RATE,
@@ -118,7 +109,7 @@ def read_audio(
     zero-padded where the file is shorter.
     """
     path = existing_file(path, field)
-    with _open(path, field, "audio file") as container:
+    with open_container(path, field, "audio file") as container:
         if not container.streams.audio:
             raise InputError(field, path.name, "audio stream", f"{path.name} has no audio track")
         stream = container.streams.audio[0]
@@ -235,7 +226,7 @@ def read_video(
       span and exactly the clip's duration, or ``None`` if the file has no audio.
     """
     path = existing_file(path, field)
-    with _open(path, field, "video") as container:
+    with open_container(path, field, "video") as container:
         if not container.streams.video:
             raise InputError(field, path.name, "video stream", f"{path.name} has no video track")
         stream = container.streams.video[0]
@@ -274,7 +265,7 @@ def read_video(
 
 
 def _clip_audio(path: Path, start: float, end: float, field: str) -> Audio | None:
-    with _open(path, field, "video") as container:
+    with open_container(path, field, "video") as container:
         if not container.streams.audio:
             return None
         origin = _start_seconds(container.streams.video[0])

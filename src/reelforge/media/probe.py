@@ -169,7 +169,8 @@ def container_format(container: av.container.InputContainer, path: Path) -> str:
     return {"adts": "aac", "matroska": "mkv", "mov": "mov"}.get(names[0], names[0])
 
 
-def _open_container(path: Path, field: str, kind: str) -> av.container.InputContainer:
+def open_container(path: Path, field: str, kind: str) -> av.container.InputContainer:
+    """``av.open`` for reading; an unreadable file is an :class:`InputError` on ``field``."""
     try:
         return av.open(str(path), "r")
     except (av.FFmpegError, OSError, ValueError) as exc:
@@ -193,7 +194,7 @@ def _container_seconds(container: av.container.InputContainer) -> float | None:
 def probe_audio(path: str | Path, field: str = "audio_file") -> AudioInfo:
     """Duration, rate and channel count of a file's first audio stream."""
     path = existing_file(path, field)
-    with _open_container(path, field, "audio file") as container:
+    with open_container(path, field, "audio file") as container:
         if not container.streams.audio:
             raise InputError(field, path.name, "audio stream", f"{path.name} has no audio track")
         stream = container.streams.audio[0]
@@ -232,7 +233,7 @@ def probe_video(path: str | Path, field: str = "video") -> VideoInfo:
     files (raw streams, some WebM) that give none of those.
     """
     path = existing_file(path, field)
-    with _open_container(path, field, "video") as container:
+    with open_container(path, field, "video") as container:
         if not container.streams.video:
             raise InputError(field, path.name, "video stream", f"{path.name} has no video track")
         stream = container.streams.video[0]

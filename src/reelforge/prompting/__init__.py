@@ -11,7 +11,7 @@ from .camera import camera_from_control, extract_camera, find_camera_move
 from .dialogue import dialogue_spans, extract_dialogue, render_line
 from .intelligence import split_into_shots
 from .lint import LintWarning, lint
-from .script import check_shots, is_shot_script, parse_shot_script
+from .script import is_shot_script, parse_shot_script
 from .shots import CameraMove, DialogueLine, Shot
 from .structured import StructuredPrompt
 
@@ -24,7 +24,6 @@ __all__ = [
     "analyze_shot",
     "analyze_shots",
     "camera_from_control",
-    "check_shots",
     "dialogue_spans",
     "extract_camera",
     "extract_dialogue",

@@ -84,22 +84,6 @@ def parse_shot_script(text: str, total: float | None = None) -> tuple[str, list[
     return preamble, shots
 
 
-def check_shots(shots: Sequence[ShotSpec], total: float, field: str = "shots") -> None:
-    """Check Kling's ``multi_prompt`` list: 1–6 shots indexed 1..n, each ≥ 1 s and ≤ 512
-    characters, durations summing to ``total``. Raises :class:`InputError`."""
-    _check_count(len(shots), field)
-    for i, shot in enumerate(shots):
-        if shot.index != i + 1:
-            raise InputError(
-                f"{field}[{i}].index",
-                shot.index,
-                i + 1,
-                f"is {shot.index}, expected {i + 1} (shots are indexed 1..n in order)",
-            )
-    _check_each(shots, field)
-    _check_sum(shots, total, field)
-
-
 def _duration(header: re.Match[str]) -> float | None:
     raw = header["d1"] or header["d2"] or header["d3"]
     return float(raw.replace(",", ".")) if raw else None
