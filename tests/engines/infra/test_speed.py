@@ -175,25 +175,9 @@ def test_ltx2_blocks_take_the_block_cache():
         meta._get_parameter_from_args_kwargs("encoder_hidden_states", (video, audio, text)) is audio
     )
 
-    model = LTX2VideoTransformer3DModel(
-        in_channels=4,
-        out_channels=4,
-        patch_size=1,
-        patch_size_t=1,
-        num_attention_heads=2,
-        attention_head_dim=8,
-        cross_attention_dim=16,
-        audio_in_channels=4,
-        audio_out_channels=4,
-        audio_num_attention_heads=2,
-        audio_attention_head_dim=4,
-        audio_cross_attention_dim=8,
-        num_layers=3,
-        qk_norm="rms_norm_across_heads",
-        caption_channels=32,
-        rope_double_precision=False,
-        rope_type="split",
-    )
+    from reelforge.engines.ltx2.tiny import TINY
+
+    model = LTX2VideoTransformer3DModel(**{**TINY["transformer"], "num_layers": 3})
 
     class Pipe:
         components = {"transformer": model}
