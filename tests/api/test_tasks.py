@@ -289,7 +289,7 @@ def test_model_errors_1203_and_1103(service):
 @pytest.mark.parametrize(
     ("body", "code", "names"),
     [
-        ({"prompt": "x" * 2501}, 1200, ["prompt", "2500"]),
+        ({"prompt": "x" * 2501}, 1201, ["prompt: 2,501 characters", "2,500-character limit"]),
         ({"prompt": "x", "duration": "20"}, 1201, ["duration", "20", "15"]),
         ({"prompt": "x", "duration": "abc"}, 1201, ["duration", "abc"]),
         ({"prompt": "x", "mode": "ultra"}, 1200, ["mode", "ultra"]),
@@ -417,14 +417,19 @@ def test_render_failures_fail_the_task_with_the_reason_and_refund(make_service):
     assert service.store.balance(service.store.account("a").id) == 100
 
 
-def test_video_extend_is_validated_then_fails_clearly(service):
-    headers = service.headers("a", credits=100)
+def test_video_extend_is_validated_charged_for_the_added_seconds_and_rendered(make_service):
+    from reelforge.jobs.worker import _default_render
+    from reelforge.media.probe import probe_video
+
+    service = make_service(render=_default_render, previz=True)
+    headers = service.headers("a", credits=1000)
     tid = service.client.post(
-        "/v1/videos/text2video", json={"prompt": "A calm sea.", "duration": "3"}, headers=headers
+        "/v1/videos/text2video",
+        json={"prompt": "A calm sea.", "duration": "3", "model_name": "kling-v2-5-turbo"},
+        headers=headers,
     ).json()["data"]["task_id"]
-    video_id = service.wait(f"/v1/videos/text2video/{tid}", headers)["task_result"]["videos"][0][
-        "id"
-    ]
+    source = service.wait(f"/v1/videos/text2video/{tid}", headers, timeout=120)
+    video_id = source["task_result"]["videos"][0]["id"]
     response = service.client.post(
         "/v1/videos/video-extend", json={"video_id": "nope-0", "prompt": "more"}, headers=headers
     ).json()
@@ -433,14 +438,27 @@ def test_video_extend_is_validated_then_fails_clearly(service):
         "/v1/videos/video-extend", json={"video_id": video_id}, headers=service.headers("b")
     ).json()
     assert other["code"] == 1201
+    too_long = service.client.post(
+        "/v1/videos/video-extend",
+        json={"video_id": video_id, "prompt": "x" * 2613},
+        headers=headers,
+    ).json()
+    assert too_long["code"] == 1201
+    assert too_long["message"] == "prompt: 2,613 characters is more than the 2,500-character limit"
     ext = service.client.post(
         "/v1/videos/video-extend",
         json={"video_id": video_id, "prompt": "The sea calms."},
         headers=headers,
     ).json()
-    assert ext["code"] == 0
-    done = service.wait(f"/v1/videos/video-extend/{ext['data']['task_id']}", headers)
-    assert done["task_status"] == "failed" and "not implemented" in done["task_status_msg"]
+    assert ext["code"] == 0 and ext["data"]["task_tier"] == "turbo"
+    done = service.wait(f"/v1/videos/video-extend/{ext['data']['task_id']}", headers, timeout=120)
+    assert done["task_status"] == "succeed", done["task_status_msg"]
+    # turbo 720p: 3 credits a second; the extension's 5 s only, not the source's 3 s again
+    assert done["final_unit_deduction"] == "15"
+    assert done["task_result"]["videos"][0]["duration"] == "8"
+    task = service.store.get_any(ext["data"]["task_id"])
+    info = probe_video(service.store.artifacts.root / task.videos[0]["path"])
+    assert info.frames == 8 * 24 and (info.width, info.height) == (1280, 720)
 
 
 def test_tiers_health_and_openapi(service):

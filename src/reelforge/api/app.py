@@ -28,6 +28,7 @@ from ..jobs.callbacks import CallbackSender
 from ..jobs.urls import check_url
 from ..jobs.worker import Executor, Render
 from ..lineup import TIERS, estimate, resolve_tier, select
+from ..planning.extend import DEFAULT_EXTEND_SECONDS, extension_estimate
 from ..spec.check import check_request
 from ..spec.requests import parse_request
 from ..store import (
@@ -48,7 +49,8 @@ from . import errors as E
 from .auth import RateLimiter, authenticate
 from .errors import KlingError
 from .inputs import InputFetcher
-from .kling import BODIES, ENDPOINTS, input_message, redact, translate
+from .kling import BODIES, ENDPOINTS, check_texts, input_message, redact, seconds, translate
+from .studio import add_studio
 
 log = logging.getLogger("reelforge.api")
 
@@ -62,11 +64,12 @@ def create_app(
     *,
     store: Store | None = None,
     render: Render | None = None,
+    extend: Render | None = None,
     run_workers: bool = True,
     fetch_transport: httpx.BaseTransport | None = None,
     callback_transport: httpx.BaseTransport | None = None,
 ) -> FastAPI:
-    """The service for ``config``. ``render``/transports replace the real ones in tests;
+    """The service for ``config``. ``render``/``extend``/transports replace the real ones in tests;
     ``run_workers=False`` accepts tasks without running them."""
     store = store or Store(config)
     executor = Executor(
@@ -74,6 +77,7 @@ def create_app(
         workers=config.workers,
         previz=config.previz,
         **({"render": render} if render is not None else {}),
+        **({"extend": extend} if extend is not None else {}),
     )
     sender = CallbackSender(
         store, allow_private=config.allow_private_urls, transport=callback_transport
@@ -165,6 +169,7 @@ def create_app(
         raw = redact(body.model_dump(mode="json", exclude_unset=True))
         task_id = new_task_id()
         try:
+            check_texts(body)
             if body.callback_url:
                 check_url(
                     body.callback_url, "callback_url", config.allow_private_urls, resolve=False
@@ -174,7 +179,7 @@ def create_app(
             ):
                 raise DuplicateExternalId(body.external_task_id)
             if workflow == "extend":
-                new = _extend_task(store, user, body, task_id, raw)
+                new = _extend_task(store, config, user, body, task_id, raw)
             else:
                 new = _render_task(store, config, fetcher, endpoint, body, user, task_id, raw)
             task = store.submit(user, new, max_running=config.max_running_tasks)
@@ -230,6 +235,7 @@ def create_app(
     def health() -> dict[str, Any]:
         return {"status": "ok", "version": __version__, "previz": config.previz}
 
+    add_studio(app, store, config, account, base_url)  # the web page at / (issue 5)
     return app
 
 
@@ -327,8 +333,11 @@ def _render_task(
 
 
 def _extend_task(
-    store: Store, user: Account, body: Any, task_id: str, raw: dict[str, Any]
+    store: Store, config: Config, user: Account, body: Any, task_id: str, raw: dict[str, Any]
 ) -> NewTask:
+    """A video-extend task: the source must be a finished video of this account; the
+    continuation is planned by the source's tier at its size and sound, and only the
+    added seconds are held (and charged)."""
     found = store.find_video(user.id, body.video_id)
     if found is None:
         raise InputError(
@@ -337,21 +346,34 @@ def _extend_task(
             "a finished video of this account",
             f"{body.video_id!r} is not a video of a finished task of this account",
         )
-    source, _video = found
+    source, video = found
+    added = seconds(body.duration, "duration")
+    added = DEFAULT_EXTEND_SECONDS if added is None else added
+    choice, cost = extension_estimate(
+        source.tier,
+        int(video.get("width") or 1280),
+        int(video.get("height") or 720),
+        bool(video.get("has_audio")),
+        added,
+    )
     return NewTask(
         id=task_id,
         endpoint="video-extend",
         workflow="extend",
-        tier=source.tier,
+        tier=choice.tier.name,
         request=raw,
         translated={
             "workflow": "extend",
             "video_id": body.video_id,
             "prompt": body.prompt,
+            "negative_prompt": body.negative_prompt,
+            "cfg_scale": body.cfg_scale,
+            "seconds": added,
+            "tier": choice.tier.name,
             "source_task_id": source.id,
         },
-        credits=0,
-        previz=source.previz,
+        credits=cost.credits,
+        previz=config.previz or source.previz or choice.tier.engine == "animatic",
         external_task_id=body.external_task_id,
         callback_url=body.callback_url,
     )

@@ -55,8 +55,10 @@ def _jwt_account(store: Store, token: str) -> Account:
             AUTH_INVALID, f"Authorization is invalid: not a readable JWT ({exc})"
         ) from None
     if header.get("alg") not in JWT_ALGORITHMS:
+        # A readable token signed any other way (``alg: none`` above all) is a forgery:
+        # Kling answers forged JWTs with 1000, not with 1002 (a malformed header).
         raise KlingError(
-            AUTH_INVALID, f"Authorization is invalid: alg must be HS256, not {header.get('alg')!r}"
+            AUTH_FAILED, f"auth failed: the token must be signed with HS256, not {header.get('alg')!r}"
         )
     issuer = claims.get("iss")
     if not isinstance(issuer, str) or not issuer:

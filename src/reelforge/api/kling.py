@@ -17,6 +17,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InputError
+from ..spec.limits import PROMPT_MAX_CHARS
+from ..spec.rules import check_text
 
 ENDPOINTS: dict[str, str] = {
     "text2video": "text2video",
@@ -29,7 +31,9 @@ ENDPOINTS: dict[str, str] = {
 """Kling product path (under ``/v1/videos/``) → our workflow."""
 MODES = {"std": "720p", "pro": "1080p", "4k": "4k"}
 DEFAULT_MODE = "std"
-TEXT_MAX = 2500
+TEXT_MAX = PROMPT_MAX_CHARS
+"""``prompt`` / ``negative_prompt`` limit: shown in the OpenAPI schema, enforced by
+:func:`check_texts` with the spec layer's wording (not pydantic's)."""
 EXTERNAL_ID_MAX = 256
 YES_NO = {"yes": True, "no": False, "true": True, "false": False, True: True, False: False}
 
@@ -39,6 +43,12 @@ Fetch = Callable[[str, str, str, str], Path]
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore")
+
+
+def _text(description: str) -> Any:
+    """A prompt field: its limit is in the schema but checked by :func:`check_texts`, so
+    a long prompt gets "prompt: 2,613 characters is more than the 2,500-character limit"."""
+    return Field("", description=description, json_schema_extra={"maxLength": TEXT_MAX})
 
 
 class CameraConfig(_Model):
@@ -67,8 +77,8 @@ class _Task(_Model):
     model_name: str | None = Field(None, description="A Kling model name or a reelforge tier.")
     callback_url: str | None = None
     external_task_id: str | None = Field(None, max_length=EXTERNAL_ID_MAX)
-    prompt: str = Field("", max_length=TEXT_MAX)
-    negative_prompt: str = Field("", max_length=TEXT_MAX)
+    prompt: str = _text("What to show; at most 2,500 characters.")
+    negative_prompt: str = _text("What to avoid; at most 2,500 characters.")
     cfg_scale: float | None = None
     mode: Literal["std", "pro", "4k"] = DEFAULT_MODE
     seed: int | None = Field(None, description="reelforge extension: reproduce a render.")
@@ -141,12 +151,15 @@ class AvatarBody(_Task):
 
 
 class VideoExtendBody(_Model):
-    video_id: str
-    prompt: str = Field("", max_length=TEXT_MAX)
-    negative_prompt: str = Field("", max_length=TEXT_MAX)
+    video_id: str = Field(..., description="The video to continue (a finished task's videos[].id).")
+    prompt: str = _text("How the video goes on; at most 2,500 characters.")
+    negative_prompt: str = _text("What to avoid; at most 2,500 characters.")
     cfg_scale: float | None = None
     callback_url: str | None = None
     external_task_id: str | None = Field(None, max_length=EXTERNAL_ID_MAX)
+    duration: str | int | None = Field(
+        None, description='reelforge extension: seconds to add, "3" to "15" (default "5", as Kling).'
+    )
 
 
 BODIES: dict[str, type[_Model]] = {
@@ -157,6 +170,15 @@ BODIES: dict[str, type[_Model]] = {
     "avatar/image2video": AvatarBody,
     "video-extend": VideoExtendBody,
 }
+
+
+def check_texts(body: _Model) -> None:
+    """The prompt fields' length limits, checked (as the spec layer words them) before
+    any input is fetched."""
+    for field in ("prompt", "negative_prompt"):
+        value = getattr(body, field, None)
+        if isinstance(value, str):
+            check_text(field, value, TEXT_MAX)
 
 
 def translate(endpoint: str, body: _Model, fetch: Fetch) -> dict[str, Any]:
@@ -193,7 +215,7 @@ def translate(endpoint: str, body: _Model, fetch: Fetch) -> dict[str, Any]:
             video=fetch(body.video_url, "video_url", "video", "video"),
             character_orientation=body.character_orientation,
             keep_original_sound=_yes_no(body.keep_original_sound, "keep_original_sound"),
-            duration=_seconds(body.duration, "duration"),
+            duration=seconds(body.duration, "duration"),
             audio=True,
         )
     elif isinstance(body, AvatarBody):
@@ -218,7 +240,7 @@ def translate(endpoint: str, body: _Model, fetch: Fetch) -> dict[str, Any]:
 
 def _generated(body: _Generated) -> dict[str, Any]:
     out: dict[str, Any] = {
-        "duration": _seconds(body.duration, "duration"),
+        "duration": seconds(body.duration, "duration"),
         "aspect_ratio": body.aspect_ratio,
         "audio": body.sound == "on",
         "multi_shot": body.multi_shot,
@@ -236,7 +258,7 @@ def _generated(body: _Generated) -> dict[str, Any]:
             {
                 "index": s.index,
                 "prompt": s.prompt,
-                "duration": _seconds(s.duration, f"multi_prompt[{i}].duration"),
+                "duration": seconds(s.duration, f"multi_prompt[{i}].duration"),
             }
             for i, s in enumerate(body.multi_prompt)
         ]
@@ -299,7 +321,7 @@ def _omni(body: OmniVideoBody, fetch: Fetch) -> dict[str, Any]:
     return out
 
 
-def _seconds(value: str | float | int | None, field: str) -> float | None:
+def seconds(value: str | float | int | None, field: str) -> float | None:
     if value is None or value == "":
         return None
     try:

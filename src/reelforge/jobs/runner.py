@@ -11,6 +11,7 @@ import platform
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -23,6 +24,7 @@ from ..engines.base import Engine, SpeedOptions
 from ..engines.registry import get_engine
 from ..errors import ReelforgeError
 from ..lineup import estimate, select
+from ..lineup.select import Choice
 from ..media.artifact import Artifact
 from ..media.assemble import write_poster, write_sidecar
 from ..media.clip import Audio, Clip
@@ -35,7 +37,7 @@ from ..prompting.lint import lint
 from ..spec.check import CheckedRequest, check_request
 from ..spec.requests import AnyRequest, parse_request
 from .progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
-from .timeline import Timeline
+from .timeline import FrameSink, Timeline
 
 DEFAULT_OUTPUT_DIR = Path("out")
 RENDER_SHARE = 0.95
@@ -64,7 +66,51 @@ def render(
     before any work when the request breaks a limit.
     """
     cancel = cancel or CancelToken()
-    timings = _Timings()
+    timings = Timings()
+    job = prepare(
+        request, progress=progress, timings=timings, previz=previz, size=size, steps=steps,
+        model_path=model_path, device=device, speed=speed,
+    )
+    plan = job.plan
+
+    # 4. Render segment by segment, streaming into the MP4.
+    video_path = output_path(output, job.checked.request.workflow, plan.seed)
+    with timings("render"):
+        with VideoWriter(video_path, plan.width, plan.height, plan.fps, audio=plan.audio_source != "none") as writer:
+            poster = write_plan(job, writer, progress, cancel)
+            progress(ProgressEvent("encode", RENDER_SHARE, "finishing the MP4"))
+
+    # 5. Poster and sidecar beside the video.
+    artifact = finish(job, video_path, poster, plan.total_frames / plan.fps, plan.audio_source != "none")
+    write_sidecar(artifact.sidecar, sidecar(job, artifact, timings))
+    progress(ProgressEvent("done", 1.0, f"wrote {video_path}"))
+    return artifact
+
+
+@dataclass(frozen=True)
+class Job:
+    """A checked, planned request and its loaded engine: what :func:`write_plan` renders."""
+
+    checked: CheckedRequest
+    choice: Choice
+    plan: RenderPlan
+    engine: Engine
+
+
+def prepare(
+    request: AnyRequest | dict[str, Any],
+    *,
+    progress: ProgressCallback = ignore_progress,
+    timings: Timings | None = None,
+    previz: bool = False,
+    size: tuple[int, int] | None = None,
+    steps: int | None = None,
+    model_path: str | Path | None = None,
+    device: str | None = None,
+    speed: SpeedOptions | None = None,
+) -> Job:
+    """Steps 1–3 of a render: check the request, choose the tier, plan, load the engine."""
+    timings = timings if timings is not None else Timings()
 
     # 1. Check every limit and probe the inputs.
     with timings("check"):
@@ -88,42 +134,50 @@ def render(
             engine_name, tier=choice.tier.name, device=device, speed=speed,
             model_path=None if previz else model_path,
         )
+    return Job(checked, choice, plan, engine)
 
-    # 4. Render segment by segment, streaming into the MP4.
-    video_path = _video_path(output, req.workflow, seed)
-    track = _input_track(plan)
+
+def write_plan(
+    job: Job,
+    writer: FrameSink,
+    progress: ProgressCallback = ignore_progress,
+    cancel: CancelToken | None = None,
+    *,
+    previous: Clip | None = None,
+) -> np.ndarray:
+    """Render ``job``'s segments in order into ``writer`` (streaming); returns the poster
+    frame. ``previous``: frames the first segment continues (a video being extended)."""
+    cancel = cancel or CancelToken()
+    plan = job.plan
+    timeline = Timeline(writer, plan.fps, _input_track(plan), engine_audio=plan.audio_source == "engine")
     poster: np.ndarray | None = None
-    with timings("render"):
-        with VideoWriter(video_path, plan.width, plan.height, plan.fps, audio=plan.audio_source != "none") as writer:
-            timeline = Timeline(writer, plan.fps, track, engine_audio=plan.audio_source == "engine")
-            previous: Clip | None = None
-            for seg in plan.segments:
-                cancel.raise_if_cancelled()
-                clip = _render_segment(engine, seg, plan, previous, progress, cancel)
-                if poster is None:
-                    poster = clip.frames[min(clip.num_frames - 1, seg.keep_frames // 2)].copy()
-                timeline.add(seg, clip, _next_overlap(plan, seg))
-                previous = clip.head(seg.overlap_frames + seg.keep_frames)
-            timeline.finish()
-            progress(ProgressEvent("encode", RENDER_SHARE, "finishing the MP4"))
+    for seg in plan.segments:
+        cancel.raise_if_cancelled()
+        clip = _render_segment(job.engine, seg, plan, previous, progress, cancel)
+        if poster is None:
+            poster = clip.frames[min(clip.num_frames - 1, seg.keep_frames // 2)].copy()
+        timeline.add(seg, clip, _next_overlap(plan, seg))
+        previous = clip.head(seg.overlap_frames + seg.keep_frames)
+    timeline.finish()
+    assert poster is not None  # a plan has at least one segment
+    return poster
 
-    # 5. Poster and sidecar beside the video.
-    poster_path = write_poster(poster, video_path.with_suffix(".jpg"))
-    artifact = Artifact(
+
+def finish(job: Job, video_path: Path, poster: np.ndarray, duration: float, has_audio: bool) -> Artifact:
+    """The :class:`Artifact` of a written MP4, with its poster written beside it."""
+    plan = job.plan
+    return Artifact(
         video=video_path,
-        poster=poster_path,
+        poster=write_poster(poster, video_path.with_suffix(".jpg")),
         sidecar=video_path.with_suffix(".json"),
-        duration=plan.total_frames / plan.fps,
+        duration=duration,
         width=plan.width,
         height=plan.height,
         fps=plan.fps,
-        has_audio=plan.audio_source != "none",
+        has_audio=has_audio,
         tier=plan.tier,
-        previz=engine_name == "animatic",
+        previz=plan.engine == "animatic",
     )
-    write_sidecar(artifact.sidecar, _sidecar(checked, choice, plan, artifact, timings))
-    progress(ProgressEvent("done", 1.0, f"wrote {video_path}"))
-    return artifact
 
 
 def _render_segment(
@@ -172,7 +226,7 @@ def _lint(checked: CheckedRequest) -> list[str]:
     return [w.message for w in lint(req.prompt, req.workflow, shots, checked.duration)]
 
 
-def _video_path(output: str | Path | None, workflow: str, seed: int) -> Path:
+def output_path(output: str | Path | None, workflow: str, seed: int) -> Path:
     out = Path(output) if output is not None else DEFAULT_OUTPUT_DIR
     if out.suffix.lower() == ".mp4":
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -182,7 +236,10 @@ def _video_path(output: str | Path | None, workflow: str, seed: int) -> Path:
     return out / f"{workflow}-{stamp}-{seed}.mp4"
 
 
-def _sidecar(checked: CheckedRequest, choice: Any, plan: RenderPlan, artifact: Artifact, timings: _Timings) -> dict[str, Any]:
+def sidecar(job: Job, artifact: Artifact, timings: Timings) -> dict[str, Any]:
+    """The JSON written beside a render: request, tier and why, estimate, plan, seeds,
+    output facts, versions and timings."""
+    checked, choice, plan = job.checked, job.choice, job.plan
     req = checked.request
     return {
         "reelforge": __version__,
@@ -217,7 +274,7 @@ def _versions() -> dict[str, str]:
     return out
 
 
-class _Timings:
+class Timings:
     """Wall-clock seconds per stage, for the sidecar."""
 
     def __init__(self) -> None:

@@ -6,10 +6,22 @@ are held back, so memory stays at one segment however long the video is.
 
 from __future__ import annotations
 
+from typing import Protocol
+
+import numpy as np
+
 from ..media.assemble import crossfade_audio, crossfade_frames
 from ..media.clip import Audio, Clip
-from ..media.encode import VideoWriter
 from ..planning.plan import Segment
+
+
+class FrameSink(Protocol):
+    """Where a timeline writes: a :class:`~reelforge.media.encode.VideoWriter`, or an
+    adapter in front of one."""
+
+    def write_frames(self, frames: np.ndarray) -> None: ...
+
+    def write_audio(self, audio: Audio) -> None: ...
 
 
 class Timeline:
@@ -20,7 +32,7 @@ class Timeline:
     ``engine_audio`` is true, silence when a segment brings none.
     """
 
-    def __init__(self, writer: VideoWriter, fps: int, track: Audio | None, engine_audio: bool) -> None:
+    def __init__(self, writer: FrameSink, fps: int, track: Audio | None, engine_audio: bool) -> None:
         self.writer = writer
         self.fps = fps
         self.track = track

@@ -1,7 +1,8 @@
 """The in-process executor: worker threads that take stored tasks and render them.
 
 Each worker loops: claim a task (atomically; see :meth:`Store.claim`) → render its
-translated request with :func:`reelforge.jobs.runner.render` into the task's artifact
+translated request with :func:`reelforge.jobs.runner.render` (a video-extend task with
+:func:`reelforge.jobs.extend.extend`, from its source task's video) into the task's artifact
 folder, writing progress to the task (throttled) → store the video and settle the
 credits, or fail the task with the reason and refund. A heartbeat thread keeps the
 claimed tasks' ``heartbeat_at`` fresh so other processes can tell a live worker from a
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..errors import Cancelled, InputError, ReelforgeError
+from ..planning.extend import DEFAULT_EXTEND_SECONDS
 from ..store import Store, new_worker_id
 from ..store.models import Task
 from .progress import CancelToken, ProgressEvent
@@ -30,10 +32,6 @@ HEARTBEAT_INTERVAL_S = 10.0
 PROGRESS_MIN_INTERVAL_S = 0.5
 """Progress is written at most this often per task (and when it reaches 100)."""
 VIDEO_NAME = "video.mp4"
-EXTEND_NOT_IMPLEMENTED = (
-    "video-extend is accepted and validated, but rendering extensions is not implemented "
-    "yet in reelforge; nothing was charged"
-)
 
 Render = Callable[..., Any]
 
@@ -44,6 +42,12 @@ def _default_render(*args: Any, **kwargs: Any) -> Any:
     return render(*args, **kwargs)
 
 
+def _default_extend(*args: Any, **kwargs: Any) -> Any:
+    from .extend import extend
+
+    return extend(*args, **kwargs)
+
+
 class Executor:
     def __init__(
         self,
@@ -52,6 +56,7 @@ class Executor:
         workers: int = 1,
         previz: bool = False,
         render: Render = _default_render,
+        extend: Render = _default_extend,
         on_change: Callable[[], None] | None = None,
         poll_s: float = POLL_INTERVAL_S,
     ) -> None:
@@ -59,6 +64,7 @@ class Executor:
         self.workers = max(1, workers)
         self.previz = previz
         self.render = render
+        self.extend = extend
         self.on_change = on_change or (lambda: None)
         self.poll_s = poll_s
         self.worker_id = new_worker_id()
@@ -128,21 +134,21 @@ class Executor:
 
     def run(self, task: Task) -> None:
         """Render one claimed task to the end (succeed, failed, or released on stop)."""
-        if task.workflow == "extend":
-            self.store.fail(task.id, EXTEND_NOT_IMPLEMENTED, self.worker_id)
-            return
         token = CancelToken()
         with self._lock:
             self._running[task.id] = token
         folder = self.store.artifacts.task_dir(task.account_id, task.id)
+        options = {
+            "output": folder / VIDEO_NAME,
+            "progress": self._progress(task, token),
+            "cancel": token,
+            "previz": self.previz or task.previz,
+        }
         try:
-            artifact = self.render(
-                task.translated,
-                output=folder / VIDEO_NAME,
-                progress=self._progress(task, token),
-                cancel=token,
-                previz=self.previz or task.previz,
-            )
+            if task.workflow == "extend":
+                artifact = self._extend(task, options)
+            else:
+                artifact = self.render(task.translated, **options)
             rel = self.store.artifacts.relative
             video = {
                 "id": f"{task.id}-0",
@@ -151,7 +157,7 @@ class Executor:
                 "poster": rel(artifact.poster),
                 "width": artifact.width,
                 "height": artifact.height,
-                "fps": artifact.fps,
+                "fps": artifact.fps if isinstance(artifact.fps, int) else float(artifact.fps),
                 "has_audio": artifact.has_audio,
                 "previz": artifact.previz,
             }
@@ -170,6 +176,31 @@ class Executor:
         finally:
             with self._lock:
                 self._running.pop(task.id, None)
+
+    def _extend(self, task: Task, options: dict[str, Any]) -> Any:
+        """Render a video-extend task: its source task's video, continued (the whole is
+        the result). The source is looked up again: it must still be there."""
+        spec = task.translated
+        found = self.store.find_video(task.account_id, spec["video_id"])
+        path = self.store.artifacts.resolve(found[1]["path"]) if found is not None else None
+        if found is None or path is None:
+            raise InputError(
+                "video_id",
+                spec["video_id"],
+                "a finished video of this account",
+                f"the video {spec['video_id']!r} to extend is no longer available",
+            )
+        source_task, _video = found
+        return self.extend(
+            path,
+            spec.get("prompt", ""),
+            float(spec.get("seconds") or DEFAULT_EXTEND_SECONDS),
+            negative_prompt=spec.get("negative_prompt", ""),
+            cfg_scale=spec.get("cfg_scale"),
+            tier=spec.get("tier") or source_task.tier,
+            source={"task_id": source_task.id, "video_id": spec["video_id"]},
+            **options,
+        )
 
     def _progress(self, task: Task, token: CancelToken) -> Callable[[ProgressEvent], None]:
         last = {"at": 0.0, "percent": -1}

@@ -10,7 +10,15 @@ from .assemble import (
     write_sidecar,
 )
 from .clip import AUDIO_CHANNELS, AUDIO_RATE, Audio, Clip
-from .decode import fit_image, load_image, read_audio, read_video, resample_audio
+from .decode import (
+    fit_image,
+    iter_audio,
+    iter_frames,
+    load_image,
+    read_audio,
+    read_video,
+    resample_audio,
+)
 from .encode import VideoWriter, write_clip
 from .probe import AudioInfo, ImageInfo, VideoInfo, probe_audio, probe_image, probe_video
 
@@ -29,6 +37,8 @@ __all__ = [
     "crossfade_frames",
     "detect_cuts",
     "fit_image",
+    "iter_audio",
+    "iter_frames",
     "load_image",
     "probe_audio",
     "probe_image",

@@ -9,6 +9,7 @@ quirks of the files users upload.
 from __future__ import annotations
 
 import math
+from collections.abc import Iterator
 from fractions import Fraction
 from pathlib import Path
 from typing import Literal
@@ -262,6 +263,80 @@ def read_video(
     if audio:
         clip_audio = _clip_audio(path, start, start + float(len(frames) / out_fps), field)
     return Clip(stack, out_fps, clip_audio, {"source": str(path)})
+
+
+def iter_frames(
+    path: str | Path, chunk: int = 24, field: str = "video"
+) -> Iterator[np.ndarray]:
+    """A video's frames in order, as uint8 RGB batches ``(n <= chunk, H, W, 3)``.
+
+    Streams: at most one batch is held, however long the video. The frames are the
+    source's own (no resampling, no resizing); for copying a video into a writer.
+    """
+    path = existing_file(path, field)
+    with open_container(path, field, "video") as container:
+        if not container.streams.video:
+            raise InputError(field, path.name, "video stream", f"{path.name} has no video track")
+        stream = container.streams.video[0]
+        stream.thread_type = "AUTO"
+        batch: list[np.ndarray] = []
+        try:
+            for frame in container.decode(stream):
+                batch.append(frame.to_ndarray(format="rgb24"))
+                if len(batch) >= chunk:
+                    yield np.stack(batch)
+                    batch = []
+        except av.FFmpegError as exc:
+            raise InputError(
+                field, path.name, "readable video", f"{path.name} could not be decoded ({exc})"
+            ) from exc
+        if batch:
+            yield np.stack(batch)
+
+
+def iter_audio(
+    path: str | Path,
+    rate: int = AUDIO_RATE,
+    channels: int = AUDIO_CHANNELS,
+    field: str = "video",
+) -> Iterator[Audio]:
+    """The first audio stream of a file, decoded in order as :class:`Audio` pieces at
+    ``rate`` and ``channels``; streams (one decoded packet's worth at a time).
+
+    Like :func:`read_audio`, the encoder's end padding is dropped (the stream's declared
+    duration ends the track). A file without audio yields nothing.
+    """
+    path = existing_file(path, field)
+    with open_container(path, field, "video") as container:
+        if not container.streams.audio:
+            return
+        stream = container.streams.audio[0]
+        mono = stream.codec_context.channels == 1
+        resampler = av.AudioResampler(
+            format="fltp", layout="mono" if mono else _layout(channels), rate=rate
+        )
+        declared = _declared_seconds(stream)
+        left = round(declared * rate) if declared is not None else None
+
+        def pieces(frames) -> Iterator[Audio]:
+            nonlocal left
+            for f in frames:
+                samples = np.clip(f.to_ndarray().astype(np.float32, copy=False), -1.0, 1.0)
+                if mono and channels != 1:
+                    samples = np.repeat(samples, channels, axis=0)
+                if left is not None:
+                    samples, left = samples[:, : max(left, 0)], left - samples.shape[1]
+                if samples.shape[1]:
+                    yield Audio(samples, rate)
+
+        try:
+            for frame in container.decode(stream):
+                yield from pieces(resampler.resample(frame))
+            yield from pieces(resampler.resample(None))
+        except av.FFmpegError as exc:
+            raise InputError(
+                field, path.name, "readable audio", f"{path.name} could not be decoded ({exc})"
+            ) from exc
 
 
 def _clip_audio(path: Path, start: float, end: float, field: str) -> Audio | None:

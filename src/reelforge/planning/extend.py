@@ -1,0 +1,91 @@
+"""What a video-extend renders and costs, before any frame is decoded.
+
+A video is extended by an image-to-video continuation of its last frame at the video's
+size and sound (:func:`continuation_request`), planned like any request; the task is
+charged for the added seconds only (:func:`extension_estimate`). The rendering is
+:func:`reelforge.jobs.extend.extend`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from ..lineup import TIERS, estimate, select
+from ..lineup.estimate import Estimate
+from ..lineup.select import Choice
+from ..spec import limits
+from ..spec.requests import parse_request
+from ..spec.rules import check_duration
+
+DEFAULT_EXTEND_SECONDS = 5.0
+"""How much a video-extend adds when the caller does not say (Kling adds about 5 s)."""
+ASPECT_TOLERANCE = 0.01
+
+
+def continuation_tier(tier: str | None) -> str | None:
+    """The tier that continues a video made by ``tier``: the same one when it does
+    image-to-video, else ``None`` (the selection guide chooses)."""
+    if tier and tier in TIERS and "image2video" in TIERS[tier].workflows:
+        return tier
+    return None
+
+
+def resolution_for(width: int, height: int) -> str:
+    """The resolution name whose short side is nearest the video's."""
+    short = min(width, height)
+    return min(limits.RESOLUTIONS, key=lambda r: abs(limits.RESOLUTION_SHORT_SIDE[r] - short))
+
+
+def aspect_for(width: int, height: int) -> str | None:
+    """``16:9``, ``9:16`` or ``1:1`` when the frame is one of them, else ``None``."""
+    for name in limits.ASPECT_RATIOS:
+        w, h = (float(x) for x in name.split(":"))
+        if abs(width / height - w / h) <= ASPECT_TOLERANCE * (w / h):
+            return name
+    return None
+
+
+def continuation_request(
+    image: Path,
+    prompt: str,
+    seconds: float,
+    *,
+    width: int,
+    height: int,
+    audio: bool,
+    tier: str | None = None,
+    negative_prompt: str = "",
+    cfg_scale: float | None = None,
+    seed: int | None = None,
+) -> dict[str, Any]:
+    """The image-to-video request (as data) that continues a ``width``×``height`` video."""
+    data: dict[str, Any] = {
+        "workflow": "image2video",
+        "prompt": prompt,
+        "negative_prompt": negative_prompt,
+        "image": image,
+        "duration": seconds,
+        "aspect_ratio": aspect_for(width, height),
+        "resolution": resolution_for(width, height),
+        "audio": audio,
+        "tier": continuation_tier(tier),
+        "cfg_scale": cfg_scale,
+        "seed": seed,
+    }
+    return {k: v for k, v in data.items() if v is not None}
+
+
+def extension_estimate(
+    tier: str | None, width: int, height: int, audio: bool, seconds: float = DEFAULT_EXTEND_SECONDS
+) -> tuple[Choice, Estimate]:
+    """The continuation's tier and cost, before any frame is decoded (for submission):
+    the extension's seconds only, at the source's size and sound. Raises
+    :class:`InputError` when ``seconds`` or the tier's limits rule it out."""
+    check_duration("duration", seconds)
+    data = continuation_request(
+        Path("last-frame.png"), "", seconds, width=width, height=height, audio=audio, tier=tier
+    )
+    request = parse_request(data)
+    choice = select(request, seconds)
+    return choice, estimate(request, choice.tier, seconds)
