@@ -62,10 +62,10 @@ export function rangeMessage(value, low, high, rule = "") {
   return null;
 }
 
-export function clock(s) {
+export function clock(s, digits = 1) {
   const m = Math.floor(s / 60);
   const rest = s - m * 60;
-  return `${m}:${rest.toFixed(1).padStart(4, "0")}`;
+  return `${m}:${rest.toFixed(digits).padStart(digits ? 3 + digits : 2, "0")}`;
 }
 
 export function bytes(n) {

@@ -95,7 +95,7 @@ async function boot() {
   configure({
     auth,
     unauthorized: (message) => {
-      if (!auth || reauth) return;
+      if (!auth || reauth || document.getElementById("login").open) return;
       apiKey.clear();
       reauth = askForKey(message).then((me) => { reauth = null; showAccount(me, auth); queue?.poll(); });
     },

@@ -97,7 +97,7 @@ export class Page {
     const p = this.name;
     const grid = el("div", { class: "grid" });
     const tier = el("select", { id: `${p}-tier`, name: "model_name" },
-      el("option", { value: "", text: "Auto — the guide's choice" }),
+      el("option", { value: "", text: "Auto (the guide)" }),
       ...tiers.map((t) => el("option", { value: t.name, text: `${t.name} — ${t.kling === "—" ? "previz" : t.kling}` })));
     grid.append(el("div", { class: "field" }, el("label", { for: `${p}-tier`, text: "Tier" }), tier));
     if (slot.hasAttribute("data-duration")) {
@@ -285,7 +285,7 @@ export class Page {
     input.removeAttribute("aria-invalid");
     if (!files.length) {
       delete this.files[field];
-      this.afterFiles();
+      this.afterFiles(field);
       return;
     }
     const results = [];
@@ -310,7 +310,7 @@ export class Page {
       error.textContent = messages.join("\n");
       input.setAttribute("aria-invalid", "true");
     }
-    this.afterFiles();
+    this.afterFiles(field);
   }
 
   describe(file, kind, result, i) {
@@ -328,7 +328,7 @@ export class Page {
       text.append(el("span", {
         class: "length",
         "data-seconds": result.info.duration,
-        text: `Length ${clock(result.info.duration)} of ${clock(max)} max`,
+        text: `Length ${clock(result.info.duration)} of ${clock(max, 0)} max`,
       }));
       const meter = el("meter", { min: 0, max, value: Math.min(result.info.duration, max), "aria-label": "audio length against the 5-minute maximum" });
       text.append(meter);
@@ -340,9 +340,10 @@ export class Page {
     return row;
   }
 
-  afterFiles() {
+  afterFiles(field) {
     if (this.workflow === "omni") this.renderTags();
-    if (this.workflow === "omni" && this.files.image_list) this.recheck("image_list");
+    // attaching a video lowers the reference maximum: count the images again
+    if (field === "video_list[0].video_url" && this.files.image_list) this.recheck("image_list");
     this.estimateSoon();
   }
 

@@ -1,0 +1,238 @@
+"""The studio in a real browser (Debian's Chromium through Playwright) against a real
+``reelforge serve --previz``: create, watch, play and download; input checks with the
+server's own messages; an avatar with a generated WAV; sign-in with an API key; phone
+width and keyboard use."""
+
+from __future__ import annotations
+
+import base64
+import math
+
+import httpx
+
+from reelforge.spec import messages
+
+from .harness import PHONE, Server, api_key, launch, open_studio, write_image, write_wav
+
+RENDER_MS = 120_000
+
+
+def _tasks(server: Server) -> list[dict]:
+    return httpx.get(f"{server.url}/v1/studio/tasks", timeout=10).json()["data"]
+
+
+def test_multi_shot_text_to_video_renders_plays_and_reuses_its_seed(studio, page):
+    open_studio(page, studio.url)
+    page.get_by_label("Multi-shot").check()
+    editor = page.locator(".shots-editor")
+    assert editor.is_visible()
+    page.get_by_role("button", name="Add shot").click()
+    shots = page.locator("ol.shots > li")
+    assert shots.count() == 3
+    actions = ["A lighthouse beam sweeps over the dark sea", "Waves crash on the rocks", "A gull flies past"]
+    for i, text in enumerate(actions):
+        page.fill(f"#shot-{i}-action", text)
+        page.fill(f"#shot-{i}-duration", "2")
+    page.select_option("#shot-1-camera", "pan_left")
+    # reorder: shot 3 up to second place, then back down
+    page.get_by_role("button", name="Move shot 3 up").click()
+    assert page.input_value("#shot-1-action") == actions[2]
+    page.get_by_role("button", name="Move shot 2 down").click()
+    assert page.input_value("#shot-2-action") == actions[2]
+    page.select_option("#text2video-tier", "animatic")
+    page.select_option("#text2video-mode", "std")
+    page.uncheck("input[name=sound]")
+    page.fill("#text2video-seed", "7")
+    total = page.locator(".shot-total")
+    page.wait_for_function(
+        "document.querySelector('.shot-total').textContent.startsWith('Total 6 s of 15 s maximum')"
+    )
+    assert "3 of 6 shots" in total.inner_text()
+    page.wait_for_function("document.querySelector('#page-text2video .estimate').textContent.includes('credits')")
+
+    page.get_by_role("button", name="Generate").click()
+    page.wait_for_function("!document.getElementById('notice').hidden")
+    task_id = page.inner_text("#notice").split()[1]
+    card = page.locator(f"li.task[data-task-id='{task_id}']")
+    card.wait_for()
+    page.wait_for_function(
+        f"document.querySelector(\"li.task[data-task-id='{task_id}']\")?.dataset.status === 'succeed'",
+        timeout=RENDER_MS,
+    )
+    assert card.locator(".pct").inner_text() == "100 %"
+    assert card.locator("progress").get_attribute("value") == "100"
+
+    # the task went through the Kling endpoint with Kling's fields
+    data = httpx.get(f"{studio.url}/v1/videos/text2video/{task_id}", timeout=10).json()["data"]
+    assert data["task_tier"] == "animatic" and data["task_status"] == "succeed"
+    expected = float(data["task_result"]["videos"][0]["duration"])
+    assert math.isclose(expected, 6.0, abs_tol=0.05)
+    stored = next(t for t in _tasks(studio) if t["task_id"] == task_id)["request"]
+    assert stored["multi_shot"] is True and [s["duration"] for s in stored["multi_prompt"]] == ["2", "2", "2"]
+    assert "Camera: pan left." in stored["multi_prompt"][1]["prompt"]
+
+    # the player: poster, playback, duration, download, plan and seeds
+    card.locator(".thumb").click()
+    dialog = page.locator("#player")
+    assert dialog.is_visible()
+    video = page.locator("#player-video")
+    assert "/v1/files/" in video.get_attribute("poster")
+    page.evaluate("document.getElementById('player-video').muted = true; document.getElementById('player-video').play()")
+    page.wait_for_function("document.getElementById('player-video').readyState >= 2", timeout=20_000)
+    duration = page.evaluate("document.getElementById('player-video').duration")
+    assert math.isclose(duration, expected, abs_tol=0.1), (duration, expected)
+    href = page.get_attribute("#player-download", "href")
+    assert httpx.get(href, timeout=10).content[4:8] == b"ftyp"
+    page.locator("table.plan tbody tr").first.wait_for()
+    assert page.locator("table.plan tbody tr").count() == 3
+    assert page.inner_text(".seed-value") == "7"
+    page.get_by_role("button", name="Use this seed again").click()
+    assert not dialog.is_visible()
+    assert page.input_value("#text2video-seed") == "7"
+    assert page.locator("ol.shots > li").count() == 3
+    assert page.input_value("#shot-1-camera") == "pan_left"
+    assert page.input_value("#text2video-tier") == "animatic"
+
+
+def test_too_small_image_is_refused_in_the_page_with_the_servers_message(studio, page, tmp_path):
+    small = write_image(tmp_path / "small.png", (200, 180))
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and "/v1/videos/" in r.url else None)
+    open_studio(page, studio.url, "#/image2video")
+    page.set_input_files("#i2v-image", str(small))
+    error = page.locator("#i2v-image-error")
+    error.wait_for()
+    expected = "image: 200×180 px is below the 300×300 minimum"
+    assert error.inner_text() == expected
+    assert page.get_attribute("#i2v-image", "aria-invalid") == "true"
+    page.fill("#i2v-prompt", "a red coat, blonde hair, in a forest at sunset")
+    page.wait_for_selector("#page-image2video .lint li[data-code=i2v_describes_scene]")
+    page.get_by_role("button", name="Generate").click()
+    assert expected in page.inner_text("#page-image2video .form-error")
+    assert posts == []  # nothing was uploaded
+    # the server words it the same way
+    body = {"image": base64.b64encode(small.read_bytes()).decode(), "model_name": "animatic"}
+    answer = httpx.post(f"{studio.url}/v1/videos/image2video", json=body, timeout=30).json()
+    assert answer["message"] == expected
+
+
+def test_avatar_with_a_generated_wav(studio, page, tmp_path):
+    face = write_image(tmp_path / "face.png", (512, 512))
+    voice = write_wav(tmp_path / "voice.wav", seconds=3.0)
+    too_long = write_wav(tmp_path / "long.wav", seconds=301.0, rate=4000)
+    open_studio(page, studio.url, "#/avatar")
+    page.set_input_files("#av-audio", str(too_long))
+    page.wait_for_selector("#av-audio-error:not(:empty)")
+    assert page.inner_text("#av-audio-error") == "sound_file: 301 s is more than the 300 s maximum"
+    page.set_input_files("#av-image", str(face))
+    page.set_input_files("#av-audio", str(voice))
+    length = page.locator("#page-avatar .length")
+    length.wait_for()
+    assert length.inner_text() == "Length 0:03.0 of 5:00 max"
+    assert page.inner_text("#av-audio-error") == ""
+    page.select_option("#avatar-mode", "std")
+    page.wait_for_function("document.querySelector('#page-avatar .guide').textContent.includes('avatar')")
+    page.get_by_role("button", name="Generate").click()
+    page.wait_for_function("!document.getElementById('notice').hidden")
+    assert page.evaluate("document.getElementById('avatar-upload').value") == 100
+    task_id = page.inner_text("#notice").split()[1]
+    page.wait_for_function(
+        f"document.querySelector(\"li.task[data-task-id='{task_id}']\")?.dataset.status === 'succeed'",
+        timeout=RENDER_MS,
+    )
+    data = httpx.get(f"{studio.url}/v1/videos/avatar/image2video/{task_id}", timeout=10).json()["data"]
+    assert data["task_tier"] == "avatar"
+    assert math.isclose(float(data["task_result"]["videos"][0]["duration"]), 3.0, abs_tol=0.05)
+
+
+def test_page_messages_read_like_the_servers(studio, page):
+    open_studio(page, studio.url)
+    cases = [(15.000001, 15.0), (312.5, 300.0), (1.5, 2.0), (1234567.891, None), (300.0, 301.0)]
+    got = page.evaluate(
+        """async (cases) => {
+            const f = await import('/studio/js/format.js');
+            return cases.map(([v, o]) => [f.num(v, o), f.seconds(v, o)]);
+        }""",
+        cases,
+    )
+    assert got == [[messages.num(v, o), messages.seconds(v, o)] for v, o in cases]
+    ratios = [(3.1, 2.5), (1 / 2.6, 1 / 2.5), (2.5000001, 2.5)]
+    got = page.evaluate(
+        """async (cases) => {
+            const f = await import('/studio/js/format.js');
+            return cases.map(([v, b]) => f.ratio(v, b));
+        }""",
+        ratios,
+    )
+    assert got == [messages.ratio(v, b) for v, b in ratios]
+
+
+def test_sign_in_asks_for_the_key_once(playwright, tmp_path):
+    server = Server(tmp_path / "home").start()
+    try:
+        key = api_key(server)
+        context = launch(playwright, tmp_path / "profile")
+        try:
+            page = context.new_page()
+            page.goto(f"{server.url}/")
+            login = page.locator("#login")
+            login.wait_for()
+            assert page.evaluate("document.activeElement.id") == "login-key"
+            page.fill("#login-key", "rfk_wrong")
+            page.keyboard.press("Enter")
+            page.wait_for_selector("#login-error:not(:empty)")
+            assert "API key" in page.inner_text("#login-error")
+            page.fill("#login-key", key)
+            page.keyboard.press("Enter")
+            page.wait_for_function("document.body.dataset.ready === 'true'")
+            assert not login.is_visible()
+            assert page.inner_text("#account").startswith("studio")
+            page.reload()
+            page.wait_for_function("document.body.dataset.ready === 'true'")
+            assert not login.is_visible()  # kept in the browser
+            page.screenshot(path=str(_artifact("test_sign_in_asks_for_the_key_once")))
+        finally:
+            context.close()
+    finally:
+        server.stop()
+
+
+def test_phone_width_and_keyboard(studio, playwright, tmp_path):
+    context = launch(playwright, tmp_path / "profile", PHONE)
+    try:
+        page = context.new_page()
+        open_studio(page, studio.url)
+        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+        assert overflow <= 0, f"{overflow} px of horizontal scrolling at phone width"
+        unlabelled = page.evaluate(
+            """[...document.querySelectorAll('input, select, textarea')]
+                .filter((n) => n.type !== 'hidden' && !n.labels?.length && !n.getAttribute('aria-label'))
+                .map((n) => n.id || n.name)"""
+        )
+        assert unlabelled == []
+        page.keyboard.press("Tab")
+        assert page.evaluate("document.activeElement.className") == "skip"
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")
+        seen = []
+        for _ in range(12):
+            seen.append(page.evaluate("document.activeElement.id || document.activeElement.name"))
+            outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+            assert outline != "none", f"no visible focus on {seen[-1]}"
+            page.keyboard.press("Tab")
+        assert "shot_mode" in seen and "t2v-prompt" in seen
+        assert seen.index("shot_mode") < seen.index("t2v-prompt")
+        page.locator(".nav a[data-page=avatar]").focus()
+        page.keyboard.press("Enter")
+        page.wait_for_function("document.body.dataset.page === 'avatar'")
+        page.screenshot(path=str(_artifact("test_phone_width_and_keyboard")), full_page=True)
+    finally:
+        context.close()
+
+
+def _artifact(name: str):
+    from .harness import ARTIFACTS
+
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    return ARTIFACTS / f"{name}.png"
+
