@@ -103,3 +103,32 @@ def test_bad_input_is_rejected_before_any_work(tmp_path, clock):
         render({"workflow": "text2video", "prompt": "x", "duration": 20, "tier": "animatic"}, output=tmp_path / "o")
     assert err.value.field == "duration"
     assert not (tmp_path / "o").exists() and clock == []
+
+
+def test_avatar_windows_cut_in_the_users_pause_and_audio_is_read_once(tmp_path, clock, monkeypatch):
+    import wave
+
+    from reelforge.jobs import runner
+
+    rate = 48_000
+    t = np.arange(12 * rate) / rate
+    tone = 0.4 * np.sin(2 * np.pi * 330.0 * t)
+    tone[int(8.6 * rate) : int(9.2 * rate)] = 0.0  # the only pause near the 10 s window
+    pcm = (np.stack([tone, tone], axis=1) * 32767).astype("<i2")
+    path = tmp_path / "paused.wav"
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(2)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm.tobytes())
+    request = avatar_request(tmp_path, 1.0) | {"audio_file": str(path)}
+    reads = []
+    real_read = runner.read_audio
+    monkeypatch.setattr(runner, "read_audio", lambda *a, **k: reads.append(a) or real_read(*a, **k))
+    art = render(request, output=tmp_path / "out", size=(64, 64))
+    assert len(reads) == 1
+    assert len(clock) == 2
+    cut = clock[1].start_frame
+    assert 8.6 * 48 <= cut - 16 and cut < 9.2 * 48  # blend and cut inside the pause
+    notes = json.loads(art.sidecar.read_text())["plan"]["notes"]
+    assert any(f"windows cut at quiet points: {cut / 48:.1f} s" in n for n in notes)

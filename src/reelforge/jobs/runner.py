@@ -7,6 +7,7 @@ only when complete, and the sidecar only beside a complete MP4.
 
 from __future__ import annotations
 
+import math
 import platform
 import time
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ from ..media.assemble import write_poster, write_sidecar
 from ..media.clip import Audio, Clip
 from ..media.decode import read_audio
 from ..media.encode import VideoWriter
+from ..media.loudness import loudness_db
 from ..planning.plan import RenderPlan, Segment
 from ..planning.planner import plan as make_plan
 from ..planning.seeds import new_seed
@@ -95,6 +97,8 @@ class Job:
     choice: Choice
     plan: RenderPlan
     engine: Engine
+    user_audio: Audio | None = None
+    """The user's audio as read once for planning (avatar), reused for the output track."""
 
 
 def prepare(
@@ -124,7 +128,11 @@ def prepare(
         choice = select(req, checked.duration)
         seed = req.seed if req.seed is not None else new_seed()
         engine_name = "animatic" if previz else choice.tier.engine
-        plan = make_plan(checked, choice.tier, seed=seed, engine=engine_name, size=size, steps=steps)
+        user_audio, levels = _user_audio_levels(req, choice.tier.fps_for(req.workflow))
+        plan = make_plan(
+            checked, choice.tier, seed=seed, engine=engine_name, size=size, steps=steps,
+            audio_loudness=levels,
+        )
         progress(ProgressEvent("plan", 0.0, f"{choice.tier.name}: {len(plan.segments)} segment(s), {plan.width}×{plan.height} @ {plan.fps} fps"))
 
     # 3. Load the engine (kept loaded for the next task).
@@ -134,7 +142,7 @@ def prepare(
             engine_name, tier=choice.tier.name, device=device, speed=speed,
             model_path=None if previz else model_path,
         )
-    return Job(checked, choice, plan, engine)
+    return Job(checked, choice, plan, engine, user_audio)
 
 
 def write_plan(
@@ -149,7 +157,7 @@ def write_plan(
     frame. ``previous``: frames the first segment continues (a video being extended)."""
     cancel = cancel or CancelToken()
     plan = job.plan
-    timeline = Timeline(writer, plan.fps, _input_track(plan), engine_audio=plan.audio_source == "engine")
+    timeline = Timeline(writer, plan.fps, _input_track(plan, job.user_audio), engine_audio=plan.audio_source == "engine")
     poster: np.ndarray | None = None
     for seg in plan.segments:
         cancel.raise_if_cancelled()
@@ -213,10 +221,23 @@ def _next_overlap(plan: RenderPlan, seg: Segment) -> int:
     return plan.segments[following].overlap_frames if following < len(plan.segments) else 0
 
 
-def _input_track(plan: RenderPlan) -> Audio | None:
-    """The user's or the reference video's sound, cut or padded to the output's length."""
+def _user_audio_levels(req: AnyRequest, fps: int) -> tuple[Audio | None, list[float] | None]:
+    """An avatar's audio, read once, and its level in dB per output frame (for the
+    planner's quiet cuts); ``(None, None)`` for every other workflow."""
+    if req.workflow != "avatar":
+        return None, None
+    audio = read_audio(req.audio_file)
+    return audio, loudness_db(audio, fps, math.ceil(audio.duration * fps)).tolist()
+
+
+def _input_track(plan: RenderPlan, audio: Audio | None = None) -> Audio | None:
+    """The user's or the reference video's sound, cut or padded to the output's length.
+
+    ``audio``: the user's track already read (avatar), used instead of reading it again.
+    """
     if plan.audio_source in ("user", "reference") and plan.audio_path is not None:
-        return read_audio(plan.audio_path).fit(plan.total_frames / plan.fps)
+        track = audio if audio is not None and plan.audio_source == "user" else read_audio(plan.audio_path)
+        return track.fit(plan.total_frames / plan.fps)
     return None
 
 

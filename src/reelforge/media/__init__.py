@@ -20,6 +20,7 @@ from .decode import (
     resample_audio,
 )
 from .encode import VideoWriter, write_clip
+from .loudness import loudness_db
 from .probe import AudioInfo, ImageInfo, VideoInfo, probe_audio, probe_image, probe_video
 
 __all__ = [
@@ -40,6 +41,7 @@ __all__ = [
     "iter_audio",
     "iter_frames",
     "load_image",
+    "loudness_db",
     "probe_audio",
     "probe_image",
     "probe_video",

@@ -7,7 +7,8 @@ each with its frames, seed and conditioning. Pure: same inputs, same plan.
 
 from __future__ import annotations
 
-from itertools import pairwise
+from collections.abc import Sequence
+from itertools import accumulate, pairwise
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +18,10 @@ from ..prompting.camera import camera_from_control
 from ..prompting.intelligence import split_into_shots
 from ..prompting.script import is_shot_script, parse_shot_script
 from ..prompting.shots import Shot
-from .frames import aspect_value, boundaries, chunk_lengths, output_size, snap_frames_up
+from .frames import aspect_value, boundaries, output_size, snap_frames_up
 from .plan import Conditioning, Reference, RenderPlan, Segment, Span
 from .seeds import segment_seed
+from .windows import quiet_cut_lengths, search_frames
 
 DEFAULT_ASPECT = 16 / 9
 
@@ -32,11 +34,14 @@ def plan(
     engine: str | None = None,
     steps: int | None = None,
     size: tuple[int, int] | None = None,
+    audio_loudness: Sequence[float] | None = None,
 ) -> RenderPlan:
     """The render plan for a checked request (:class:`reelforge.spec.check.CheckedRequest`).
 
     ``engine`` overrides the tier's engine (previz renders any tier with ``animatic``);
-    ``size`` and ``steps`` override the presets for quick checks.
+    ``size`` and ``steps`` override the presets for quick checks. ``audio_loudness``:
+    the user's audio level in dB per output frame of the whole output (an avatar's
+    windows are then cut at its quiet points; without it they are even).
     """
     request, duration = checked.request, float(checked.duration)
     traits = ENGINES[engine or tier.engine]
@@ -72,12 +77,24 @@ def plan(
     bounds = boundaries([s.duration for s in shots], fps)
     snapped_any = False
     for shot, (first, end) in zip(shots, pairwise(bounds), strict=True):
-        lengths = chunk_lengths(end - first, traits.max_segment_frames, traits.overlap_frames, traits.frame_step)
+        levels = (
+            audio_loudness[first:end]
+            if audio_loudness is not None and request.workflow == "avatar"
+            else None
+        )
+        quiet = levels is not None
+        lengths = quiet_cut_lengths(
+            end - first, levels,
+            traits.max_segment_frames, traits.overlap_frames, traits.frame_step, search_frames(fps),
+        )
         if len(lengths) > 1:
             notes.append(
                 f"shot {shot.index}: {end - first} frames in {len(lengths)} chunks of ≤ "
                 f"{traits.max_segment_frames} (overlap {traits.overlap_frames})"
             )
+            if quiet:
+                cuts = ", ".join(f"{(first + c) / fps:.1f} s" for c in accumulate(lengths[:-1]))
+                notes.append(f"shot {shot.index}: windows cut at quiet points: {cuts}")
         start_frame = first
         for chunk, keep in enumerate(lengths):
             overlap = traits.overlap_frames if chunk > 0 else 0

@@ -12,6 +12,7 @@ import numpy as np
 
 from ...media.clip import AUDIO_CHANNELS, AUDIO_RATE, Audio
 from ...media.decode import read_audio
+from ...media.loudness import loudness_db
 from ...planning.plan import Segment
 from . import tts
 from .timeline import LEAD, cues, first_frame_time
@@ -71,13 +72,6 @@ def user_audio(segment: Segment, margin: float) -> tuple[Audio, Audio]:
 
 
 def loudness(padded: Audio, margin: float, segment: Segment) -> np.ndarray:
-    """Per-frame level in [0, 1]: RMS over ±1 frame around each frame's time, in dB."""
-    mono = padded.samples.mean(axis=0, dtype=np.float64)
-    energy = np.concatenate([[0.0], np.cumsum(mono * mono)])
-    centres = margin + np.arange(segment.frames) / segment.fps
-    half = 1.0 / segment.fps
-    lo = np.clip(np.round((centres - half) * padded.rate).astype(int), 0, mono.size)
-    hi = np.clip(np.round((centres + half) * padded.rate).astype(int), 0, mono.size)
-    rms = np.sqrt((energy[hi] - energy[lo]) / np.maximum(hi - lo, 1))
-    db = 20.0 * np.log10(rms + 1e-9)
+    """Per-frame level in [0, 1]: the RMS level in dB around each frame, scaled."""
+    db = loudness_db(padded, segment.fps, segment.frames, start=margin)
     return np.clip((db - QUIET_DB) / (LOUD_DB - QUIET_DB), 0.0, 1.0)
