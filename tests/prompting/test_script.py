@@ -198,3 +198,17 @@ def test_missing_durations_always_fill_the_total(case: tuple[int, float]) -> Non
     _, shots = parse_shot_script(text, total=total)
     assert abs(sum(s.duration for s in shots) - total) <= limits.DURATION_TOLERANCE_S
     assert all(s.duration >= limits.SHOT_MIN_S - limits.DURATION_TOLERANCE_S for s in shots)
+
+
+def test_full_headers_on_one_line_still_split_shots() -> None:
+    text = "Rainy night. Shot 1 (5s): a fox runs. Camera: pan left. Shot 2 (5s): it jumps."
+    preamble, shots = parse_shot_script(text, 10)
+    assert preamble == "Rainy night."
+    assert [(s.prompt, s.duration) for s in shots] == [
+        ("a fox runs. Camera: pan left.", 5),
+        ("it jumps.", 5),
+    ]
+
+
+def test_a_shot_mentioned_in_prose_is_not_a_header() -> None:
+    assert not is_shot_script("The best take was shot 2 of the day, (3s) long.")

@@ -38,6 +38,20 @@ _HEADER = re.compile(
 )
 
 
+_INLINE_HEADER = re.compile(
+    rf"(?<=\S)[ \t]+(?={_BOLD}shot[ \t]*\d+[ \t]*[(（][ \t]*{_NUMBER}[ \t]*{_UNIT}?[ \t]*[)）]"
+    rf"[ \t]*{_BOLD}[ \t]*[:：])",
+    re.IGNORECASE,
+)
+"""A full header (number, duration in brackets, colon) in the middle of a line:
+``... Camera: static. Shot 2 (4s): ...`` — written on one line, it still starts a shot."""
+
+
+def _lines(text: str) -> str:
+    """Newlines normalised, and every mid-line full header moved to a line of its own."""
+    return _INLINE_HEADER.sub("\n", normalize_newlines(text))
+
+
 def _headers(text: str) -> list[re.Match[str]]:
     """Header matches in order; ``Shot 1 was great`` (no separator, no duration) is not one."""
     return [
@@ -46,8 +60,9 @@ def _headers(text: str) -> list[re.Match[str]]:
 
 
 def is_shot_script(text: str) -> bool:
-    """True when ``text`` has at least one line that starts with a shot header."""
-    return bool(_headers(normalize_newlines(text)))
+    """True when ``text`` has a shot header at the start of a line, or a full one
+    (``Shot 2 (4s):``) anywhere."""
+    return bool(_headers(_lines(text)))
 
 
 def parse_shot_script(text: str, total: float | None = None) -> tuple[str, list[ShotSpec]]:
@@ -60,7 +75,7 @@ def parse_shot_script(text: str, total: float | None = None) -> tuple[str, list[
     in the request's ``shots`` list) for bad numbering, too many shots, short or
     long shots, missing durations without a total, or durations that miss the total.
     """
-    text = normalize_newlines(text)
+    text = _lines(text)
     headers = _headers(text)
     if not headers:
         raise InputError(
