@@ -29,6 +29,7 @@ $(BIN)/.engines: $(BIN)/.installed
 
 # `slow` tests drain hundreds of renders (minutes); `make test-slow` runs them.
 test: $(BIN)/.engines
+	$(BIN)/ruff check src tests bench docs examples
 	$(BIN)/python -m pytest -q -m "not slow"
 
 test-slow: $(BIN)/.engines

@@ -1,5 +1,6 @@
 """The planner on awkward and long inputs: pure data in, pure data out."""
 
+import itertools
 from types import SimpleNamespace
 
 import pytest
@@ -87,7 +88,7 @@ def test_five_minute_avatar_is_chunked_with_overlaps_and_audio_spans():
     assert segs[0].overlap_frames == 0 and all(s.overlap_frames == 16 for s in segs[1:])
     assert all(s.frames <= 481 and (s.frames - 1) % 8 == 0 for s in segs)
     assert all(s.transition == "blend" for s in segs[1:])
-    for prev, seg in zip(segs, segs[1:]):
+    for prev, seg in itertools.pairwise(segs):
         assert seg.start_frame == prev.start_frame + prev.keep_frames
         span = seg.conditioning.audio_span
         assert span.start == pytest.approx((seg.start_frame - 16) / 48)

@@ -56,7 +56,10 @@ class Engine(ABC):
     needs_weights: ClassVar[bool] = True
 
     def load(self, device: str = "cpu", speed: SpeedOptions | None = None) -> None:
-        """Load weights onto ``device``; called once, pipelines stay loaded between tasks."""
+        """Load weights onto ``device``; called once, pipelines stay loaded between tasks.
+
+        Engines without weights (the animatic) keep this default, which does nothing."""
+        return None
 
     @abstractmethod
     def render(
@@ -72,4 +75,5 @@ class Engine(ABC):
         """
 
     def unload(self) -> None:
-        """Free memory held by :meth:`load`."""
+        """Free memory held by :meth:`load` (default: nothing to free)."""
+        return None
