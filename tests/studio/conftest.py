@@ -14,7 +14,9 @@ from .harness import ARTIFACTS, Server, chromium_missing, launch
 _MISSING = chromium_missing()
 
 
-@pytest.fixture(scope="session")
+# Package scope: Playwright's sync API keeps an event loop running on this thread
+# while open, so it must be closed before other packages' tests use asyncio.run().
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Any]:
     if _MISSING:
         pytest.skip(_MISSING)
