@@ -63,6 +63,18 @@ def boundaries(durations: list[float], fps: int) -> list[int]:
     return out
 
 
+def window_capacity(max_frames: int, overlap: int, step: int) -> tuple[int, int]:
+    """Kept frames one engine window holds: ``(first chunk, every later chunk)``.
+
+    A later chunk re-renders ``overlap`` frames of its predecessor inside the same window.
+    """
+    first = snap_frames_down(max_frames, step)
+    later = first - overlap
+    if later < 1:
+        raise ValueError(f"overlap {overlap} leaves no room in {max_frames}-frame windows")
+    return first, later
+
+
 def chunk_lengths(keep: int, max_frames: int, overlap: int, step: int) -> list[int]:
     """Split ``keep`` output frames into chunks one engine call each can render.
 
@@ -70,10 +82,7 @@ def chunk_lengths(keep: int, max_frames: int, overlap: int, step: int) -> list[i
     chunk of ``k`` kept frames costs ``snap_frames_up(k + overlap)`` engine frames, which
     must not exceed ``max_frames``. Chunks are as even as possible, first ones longest.
     """
-    capacity_first = snap_frames_down(max_frames, step)
-    capacity = capacity_first - overlap
-    if capacity < 1:
-        raise ValueError(f"overlap {overlap} leaves no room in {max_frames}-frame windows")
+    capacity_first, capacity = window_capacity(max_frames, overlap, step)
     if keep <= capacity_first:
         return [keep]
     n = math.ceil(keep / capacity)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from .frames import chunk_lengths, snap_frames_down
+from .frames import chunk_lengths, window_capacity
 
 QUIET_SEARCH_S = 2.0
 """How far before a window's latest possible cut (in seconds) a quieter cut is looked for."""
@@ -29,7 +29,7 @@ def search_frames(fps: float) -> int:
 
 def min_chunk(max_frames: int, overlap: int, step: int) -> int:
     """The shortest chunk :func:`quiet_cut_lengths` makes when it makes more than one."""
-    capacity = snap_frames_down(max_frames, step) - overlap
+    _, capacity = window_capacity(max_frames, overlap, step)
     return max(1, min(math.floor(capacity * MIN_CHUNK_SHARE), capacity // 2))
 
 
@@ -54,10 +54,7 @@ def quiet_cut_lengths(
     """
     if loudness_db is None:
         return chunk_lengths(keep, max_frames, overlap, step)
-    capacity_first = snap_frames_down(max_frames, step)
-    capacity = capacity_first - overlap
-    if capacity < 1:
-        raise ValueError(f"overlap {overlap} leaves no room in {max_frames}-frame windows")
+    capacity_first, capacity = window_capacity(max_frames, overlap, step)
     if keep <= capacity_first:
         return [keep]
     shortest = min_chunk(max_frames, overlap, step)
