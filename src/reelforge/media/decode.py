@@ -228,10 +228,7 @@ def read_video(
     """
     path = existing_file(path, field)
     with open_container(path, field, "video") as container:
-        if not container.streams.video:
-            raise InputError(field, path.name, "video stream", f"{path.name} has no video track")
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        stream = _video_stream(container, path, field)
         check_pixels(stream.codec_context.width, stream.codec_context.height, max_pixels, field)
         src_fps = stream_fps(container, stream)
         origin = _start_seconds(stream)
@@ -265,9 +262,18 @@ def read_video(
     return Clip(stack, out_fps, clip_audio, {"source": str(path)})
 
 
-def iter_frames(
-    path: str | Path, chunk: int = 24, field: str = "video"
-) -> Iterator[np.ndarray]:
+def _video_stream(
+    container: av.container.InputContainer, path: Path, field: str
+) -> av.video.stream.VideoStream:
+    """The file's first video stream, decoded with frame threads; none is an InputError."""
+    if not container.streams.video:
+        raise InputError(field, path.name, "video stream", f"{path.name} has no video track")
+    stream = container.streams.video[0]
+    stream.thread_type = "AUTO"
+    return stream
+
+
+def iter_frames(path: str | Path, chunk: int = 24, field: str = "video") -> Iterator[np.ndarray]:
     """A video's frames in order, as uint8 RGB batches ``(n <= chunk, H, W, 3)``.
 
     Streams: at most one batch is held, however long the video. The frames are the
@@ -275,10 +281,7 @@ def iter_frames(
     """
     path = existing_file(path, field)
     with open_container(path, field, "video") as container:
-        if not container.streams.video:
-            raise InputError(field, path.name, "video stream", f"{path.name} has no video track")
-        stream = container.streams.video[0]
-        stream.thread_type = "AUTO"
+        stream = _video_stream(container, path, field)
         batch: list[np.ndarray] = []
         try:
             for frame in container.decode(stream):

@@ -1,5 +1,6 @@
 // The five creation pages: their inputs, the settings every task has, the live estimate
 // and lint, the multi-shot editor, and submission through the Kling endpoints.
+import { el } from "./dom.js";
 import { call, upload } from "./api.js";
 import { checkAudio, checkImage, checkVideo, limit, toBase64 } from "./checks.js";
 import { bytes, clock, num } from "./format.js";
@@ -29,18 +30,6 @@ const MODES = [
   ["pro", "1080p — draft"],
   ["4k", "4K — final"],
 ];
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "text") node.textContent = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
 
 function debounce(fn, ms) {
   let timer = null;

@@ -1,6 +1,7 @@
 // The queue and gallery: every task of the account with its live progress (polling
 // /v1/studio/tasks), the player with poster and download, the plan and seeds from the
 // sidecar, "use this seed again", and the reason a task failed.
+import { el } from "./dom.js";
 import { call } from "./api.js";
 import { num } from "./format.js";
 
@@ -15,18 +16,6 @@ const PRODUCTS = {
 const STATUS = { submitted: "Queued", processing: "Rendering", succeed: "Done", failed: "Failed" };
 const FAST_MS = 1000;
 const SLOW_MS = 5000;
-
-function el(tag, attrs = {}, ...children) {
-  const node = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k === "text") node.textContent = v;
-    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
-    else node.setAttribute(k, v === true ? "" : v);
-  }
-  for (const child of children) if (child !== null && child !== undefined) node.append(child);
-  return node;
-}
 
 export class Queue {
   constructor(ctx) {
