@@ -28,6 +28,7 @@ How a segment becomes a ``WanVACEPipeline`` call
    everything generated).
 3. ``num_frames=segment.frames``, size, seed, ``steps or DEFAULT_STEPS``, ``GUIDANCE_SCALE``.
    The reference latents are dropped by the pipeline: the clip has ``segment.frames`` frames.
+   A later shot's identity anchor (shot 1's key frame) is passed as one more reference.
 """
 
 from __future__ import annotations
@@ -139,21 +140,20 @@ class WanVACEEngine(WanEngineBase):
         video, mask = self.conditioning_video(segment, previous)
         kwargs = self.common_kwargs(pipe, segment, progress)
         kwargs["prompt"] = resolved.text
+        pictures = [load_image(r.path, field="reference") for r in resolved.references]
+        tags = [r.tag for r in resolved.references]
+        anchor = segment.conditioning.anchor
+        if anchor is not None and anchor.image is not None:  # shot 1's key frame, as a reference
+            pictures.append(load_image(anchor.image))
+            tags.append(f"shot {anchor.shot} key frame" if anchor.shot else "anchor")
         out = pipe(
             video=video,
             mask=mask,
-            reference_images=[load_image(r.path, field="reference") for r in resolved.references]
-            or None,
+            reference_images=pictures or None,
             num_frames=segment.frames,
             **kwargs,
         )
-        return self.finish(
-            out.frames,
-            segment,
-            mode="omni",
-            prompt=resolved.text,
-            references=[r.tag for r in resolved.references],
-        )
+        return self.finish(out.frames, segment, mode="omni", prompt=resolved.text, references=tags)
 
     def conditioning_video(
         self, segment: Segment, previous: Clip | None

@@ -38,6 +38,7 @@ from ..planning.seeds import new_seed
 from ..prompting.lint import lint
 from ..spec.check import CheckedRequest, check_request
 from ..spec.requests import AnyRequest, parse_request
+from .key_frames import KeyFrames
 from .progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 from .timeline import FrameSink, Timeline
 
@@ -159,13 +160,15 @@ def write_plan(
     plan = job.plan
     timeline = Timeline(writer, plan.fps, _input_track(plan, job.user_audio), engine_audio=plan.audio_source == "engine")
     poster: np.ndarray | None = None
-    for seg in plan.segments:
-        cancel.raise_if_cancelled()
-        clip = _render_segment(job.engine, seg, plan, previous, progress, cancel)
-        if poster is None:
-            poster = clip.frames[min(clip.num_frames - 1, seg.keep_frames // 2)].copy()
-        timeline.add(seg, clip, _next_overlap(plan, seg))
-        previous = clip.head(seg.overlap_frames + seg.keep_frames)
+    with KeyFrames(plan) as key_frames:
+        for seg in plan.segments:
+            cancel.raise_if_cancelled()
+            clip = _render_segment(job.engine, key_frames.resolve(seg), plan, previous, progress, cancel)
+            if poster is None:
+                poster = clip.frames[min(clip.num_frames - 1, seg.keep_frames // 2)].copy()
+            key_frames.keep(seg, clip)
+            timeline.add(seg, clip, _next_overlap(plan, seg))
+            previous = clip.head(seg.overlap_frames + seg.keep_frames)
     timeline.finish()
     assert poster is not None  # a plan has at least one segment
     return poster

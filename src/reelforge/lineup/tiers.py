@@ -52,6 +52,8 @@ class EngineTraits:
     ``size_multiple``: width and height must be multiples of this.
     ``max_segment_frames``: the most frames one call renders; longer shots are chunked.
     ``overlap_frames``: frames a chunk re-renders from the previous one, blended.
+    ``anchors``: whether it can be conditioned on a picture that is not a frame of the
+    segment (an identity anchor: shot 1's key frame for later shots, an avatar's face).
     """
 
     name: str
@@ -61,6 +63,7 @@ class EngineTraits:
     max_segment_frames: int
     overlap_frames: int
     needs_weights: bool = True
+    anchors: bool = True
     weights: tuple[WeightsRef, ...] = ()
 
 
@@ -85,7 +88,7 @@ ENGINES: Mapping[str, EngineTraits] = MappingProxyType(
         ),
         "wan": EngineTraits(
             "wan", "Wan 2.2 TI2V-5B", frame_step=4, size_multiple=32,
-            max_segment_frames=121, overlap_frames=8,
+            max_segment_frames=121, overlap_frames=8, anchors=False,
             weights=(
                 WeightsRef(
                     "Wan-AI/Wan2.2-TI2V-5B-Diffusers", allow_patterns=_diffusers_folders(*_WAN_COMPONENTS)

@@ -38,6 +38,22 @@ class Reference(_Frozen):
     description: str = ""
 
 
+class Anchor(_Frozen):
+    """A picture that keeps a character the same across shots or windows.
+
+    Either a user's picture (``image``: an avatar's reference, for every window after
+    the first), or a frame of this render decided in the plan and known only once it is
+    rendered (``shot``/``frame``: shot 1's key frame, for every later shot). The runner
+    resolves the latter to ``image`` before the engine sees the segment.
+    """
+
+    image: Path | None = None
+    shot: int | None = None
+    """The shot whose key frame this is."""
+    frame: int | None = None
+    """That key frame's index on the output timeline."""
+
+
 class Conditioning(_Frozen):
     """What an engine conditions a segment on, beyond the prompt."""
 
@@ -53,6 +69,8 @@ class Conditioning(_Frozen):
     """The part of the user's audio this segment is driven by."""
     continue_from_previous: int = 0
     """Frames at the end of the previous segment this one continues (0: none)."""
+    anchor: Anchor | None = None
+    """The identity anchor (shot 1's key frame, an avatar's reference picture)."""
 
 
 class Segment(_Frozen):

@@ -19,7 +19,7 @@ from ..prompting.intelligence import split_into_shots
 from ..prompting.script import is_shot_script, parse_shot_script
 from ..prompting.shots import Shot
 from .frames import aspect_value, boundaries, output_size, snap_frames_up
-from .plan import Conditioning, Reference, RenderPlan, Segment, Span
+from .plan import Anchor, Conditioning, Reference, RenderPlan, Segment, Span
 from .seeds import segment_seed
 from .windows import quiet_cut_lengths, search_frames
 
@@ -72,9 +72,14 @@ def plan(
     # 3. Sound: the engine's, the user's file, the reference video's, or none.
     audio_source, audio_path = _audio_source(request, tier, checked)
 
-    # 4. Segments: one per shot, chunked where a shot exceeds the engine's window.
-    segments: list[Segment] = []
+    # 4. Identity: what keeps the characters the same across shots and windows.
     bounds = boundaries([s.duration for s in shots], fps)
+    key_frame = key_frame_of(bounds[0], bounds[1])
+    anchoring, anchor_notes = _anchoring(request, traits, len(shots), key_frame, fps)
+    notes.extend(anchor_notes)
+
+    # 5. Segments: one per shot, chunked where a shot exceeds the engine's window.
+    segments: list[Segment] = []
     snapped_any = False
     for shot, (first, end) in zip(shots, pairwise(bounds), strict=True):
         levels = (
@@ -131,6 +136,7 @@ def plan(
                         request, checked, start_frame, overlap, frames, fps,
                         first_of_shot=chunk == 0, shot=shot, last_shot=shots[-1],
                         last_chunk=chunk == len(lengths) - 1,
+                        anchor=_anchor(request, anchoring, shot, chunk, key_frame),
                     ),
                 )
             )
@@ -203,6 +209,46 @@ def _kept_reference_sound(request: Any) -> tuple[str, Path] | None:
     return None
 
 
+def key_frame_of(first: int, end: int) -> int:
+    """The key frame of the shot spanning output frames ``[first, end)``: its middle."""
+    return first + (end - first) // 2
+
+
+def _anchoring(
+    request: Any, traits: Any, shots: int, key_frame: int, fps: int
+) -> tuple[bool, list[str]]:
+    """Whether later shots or windows get an identity anchor, and the notes that explain it."""
+    if request.workflow == "avatar":
+        if not traits.anchors:
+            return False, []
+        return True, ["every window after the first is anchored on the reference picture"]
+    if shots < 2 or request.workflow == "motion":
+        return False, []
+    later = "shot 2" if shots == 2 else f"shots 2–{shots}"
+    if request.workflow == "omni" and omni_references(request):
+        return False, [f"{later} keep the characters of the user's references and elements"]
+    if not traits.anchors:
+        return False, [
+            f"{traits.label} takes no reference picture: {later} keep the characters "
+            "by their prompts only"
+        ]
+    return True, [
+        f"{later} conditioned on shot 1's key frame (frame {key_frame}, "
+        f"{key_frame / fps:.2f} s) to keep the characters the same"
+    ]
+
+
+def _anchor(
+    request: Any, anchoring: bool, shot: Shot, chunk: int, key_frame: int
+) -> Anchor | None:
+    """An avatar's windows after the first: its picture; shots after the first: shot 1's key frame."""
+    if not anchoring:
+        return None
+    if request.workflow == "avatar":
+        return Anchor(image=request.image) if chunk > 0 else None
+    return Anchor(shot=1, frame=key_frame) if shot.index > 1 else None
+
+
 def _conditioning(
     request: Any,
     checked: Any,
@@ -215,12 +261,16 @@ def _conditioning(
     shot: Shot,
     last_shot: Shot,
     last_chunk: bool,
+    anchor: Anchor | None,
 ) -> Conditioning:
     wf = request.workflow
     span = Span(start=(start_frame - overlap) / fps, end=(start_frame - overlap + frames) / fps)
     opening = first_of_shot and shot.index == 1
     closing = last_chunk and shot.index == last_shot.index
-    common: dict[str, Any] = {"continue_from_previous": overlap if not first_of_shot else 0}
+    common: dict[str, Any] = {
+        "continue_from_previous": overlap if not first_of_shot else 0,
+        "anchor": anchor,
+    }
     if wf == "image2video":
         return Conditioning(
             start_image=request.image if opening else None,

@@ -14,7 +14,7 @@ from reelforge.errors import EngineUnavailable
 from reelforge.media.clip import Audio, Clip
 from reelforge.media.decode import fit_image, load_image, read_audio, read_video
 from reelforge.media.probe import probe_video
-from reelforge.planning.plan import Conditioning, Segment, Span
+from reelforge.planning.plan import Anchor, Conditioning, Segment, Span
 
 from .conftest import SEED, SIZE
 
@@ -125,6 +125,11 @@ def test_engine_frames_equal_stock_diffusers(mode, engine, stock, inputs, float_
             LTX2VideoCondition(frames=fitted(end), index=-1),
         ]
         ref = stock_call(stock, "LTX2ConditionPipeline", seg, conditions=conditions)
+    assert_same_output(clip, ref, stock, float_frames)
+
+
+def assert_same_output(clip, ref, stock, float_frames):
+    """The engine's float frames and sound equal the stock pipeline's output ``ref``."""
     np.testing.assert_allclose(float_frames[-1], ref.frames[0], atol=EXACT, rtol=0)
     assert clip.num_frames == FRAMES and clip.frames.std() > 0
     sound = Audio(
@@ -134,6 +139,81 @@ def test_engine_frames_equal_stock_diffusers(mode, engine, stock, inputs, float_
     np.testing.assert_allclose(
         clip.audio.samples, sound.fit(clip.duration).samples, atol=EXACT, rtol=0
     )
+
+
+@pytest.mark.parametrize("with_start", [False, True], ids=["text", "image"])
+def test_an_anchored_segment_is_the_stock_keyframe_condition(
+    with_start, engine, stock, inputs, float_frames
+):
+    """Shot 1's key frame conditions a later shot as LTX-2's keyframe condition at the
+    middle latent frame, at ``ANCHOR_STRENGTH``: exactly the stock pipeline's call."""
+    from diffusers.pipelines.ltx2 import LTX2VideoCondition
+
+    from reelforge.engines.ltx2.presets import ANCHOR_STRENGTH
+
+    start = inputs["start"] if with_start else None
+    anchor = Anchor(image=inputs["end"], shot=1, frame=12)
+    clip = engine.render(
+        segment(shot_index=2, conditioning=Conditioning(start_image=start, anchor=anchor))
+    )
+
+    assert clip.meta["mode"] == "keyframes"
+    conditions = [LTX2VideoCondition(frames=fitted(start), index=0)] if with_start else []
+    latent_frames = (FRAMES - 1) // stock["LTX2Pipeline"].vae_temporal_compression_ratio + 1
+    conditions.append(
+        LTX2VideoCondition(
+            frames=fitted(inputs["end"]), index=latent_frames // 2, strength=ANCHOR_STRENGTH
+        )
+    )
+    ref = stock_call(stock, "LTX2ConditionPipeline", segment(), conditions=conditions)
+    assert_same_output(clip, ref, stock, float_frames)
+
+
+def test_our_loop_with_an_anchor_is_the_stock_condition_loop(engine, stock, inputs):
+    """The avatar's identity anchor in our loop (start held, anchor tokens appended at
+    partial strength) reproduces ``LTX2ConditionPipeline`` when the audio is not held."""
+    from reelforge.engines.ltx2.audio import latent_frames
+    from reelforge.engines.ltx2.held import Stream, denoise
+    from reelforge.engines.ltx2.presets import FULL_GUIDANCE
+    from reelforge.engines.ltx2.video import grid_for
+
+    seg = segment()
+    guidance = FULL_GUIDANCE.for_layers(2)
+    pipe = engine.pipeline("LTX2ConditionPipeline")
+    gen = torch.Generator("cpu").manual_seed(SEED)
+    start, anchor = fitted(inputs["start"]), fitted(inputs["end"])
+    video = engine._anchored_video(seg, start, anchor, gen)
+    grid = grid_for(pipe, FRAMES, SIZE, SIZE, latent_frames(pipe, FRAMES / FPS))
+    tokens = grid.frames * grid.height * grid.width
+    assert video.appended_coords is not None and video.latents.shape[1] > tokens
+    audio = Stream(
+        pipe.prepare_audio_latents(1, 2, grid.audio_frames, 8, 0.0, torch.float32, "cpu", gen)
+    )
+    v, a = denoise(
+        pipe, video, audio, grid, prompt=seg.prompt, negative_prompt="", guidance=guidance,
+        steps=2, frame_rate=FPS,
+    )
+    ref_v, ref_a = stock["LTX2ConditionPipeline"](
+        conditions=engine.conditions(seg, start, None, anchor),
+        prompt=seg.prompt,
+        negative_prompt="",
+        width=SIZE,
+        height=SIZE,
+        num_frames=FRAMES,
+        frame_rate=FPS,
+        num_inference_steps=2,
+        use_cross_timestep=False,
+        generator=torch.Generator("cpu").manual_seed(SEED),
+        output_type="latent",
+        return_dict=False,
+        **guidance.pipeline_kwargs(),
+    )
+    ours = pipe._denormalize_latents(
+        pipe._unpack_latents(v[:, :tokens], grid.frames, grid.height, grid.width),
+        pipe.vae.latents_mean,
+        pipe.vae.latents_std,
+    )
+    np.testing.assert_allclose(ours.numpy(), ref_v.numpy(), atol=EXACT, rtol=0)
 
 
 def test_our_loop_with_nothing_held_is_the_stock_loop(engine, stock, inputs):
@@ -249,6 +329,66 @@ def test_image_to_video_and_keyframes_through_render(tiny_ltx2, inputs, tmp_path
             output=tmp_path / f"{name}.mp4",
         )
         assert_mp4(art, 72, 24, audio=True)
+
+
+def test_four_shot_storyboard_conditions_shots_2_to_4_on_shot_1s_key_frame(
+    tiny_ltx2, tmp_path, monkeypatch
+):
+    """Through reelforge.render: the plan anchors shots 2–4 on shot 1's middle frame, and
+    each of their pipeline calls carries that very frame as an LTX-2 keyframe condition."""
+    import json
+
+    from reelforge.engines.ltx2.engine import LTX2Engine
+    from reelforge.engines.ltx2.presets import ANCHOR_STRENGTH
+
+    calls = []  # (segment, [(index, strength, pixels)], clip)
+    conditions, render = LTX2Engine.conditions, LTX2Engine.render
+
+    def spy_conditions(self, seg, *images):
+        out = conditions(self, seg, *images)
+        calls[-1][1].extend((c.index, c.strength, np.asarray(c.frames)) for c in out)
+        return out
+
+    def spy_render(self, seg, progress=None, previous=None):
+        calls.append((seg, [], None))
+        clip = render(self, seg, progress or (lambda *_: None), previous)
+        calls[-1] = (seg, calls[-1][1], clip)
+        return clip
+
+    monkeypatch.setattr(LTX2Engine, "conditions", spy_conditions)
+    monkeypatch.setattr(LTX2Engine, "render", spy_render)
+    art = reelforge.render(
+        {
+            "workflow": "text2video",
+            "tier": "cinema",
+            "seed": 21,
+            "duration": 4,
+            "audio": True,
+            "prompt": "A fox in a harbour town.",
+            "shots": [
+                {"index": i, "prompt": p, "duration": 1}
+                for i, p in enumerate(["on the pier", "close-up", "a gull lands", "waves"], 1)
+            ],
+        },
+        model_path=tiny_ltx2,
+        size=(SIZE, SIZE),
+        steps=2,
+        output=tmp_path / "board.mp4",
+    )
+    assert_mp4(art, 96, 24, audio=True)
+    plan = json.loads(art.sidecar.read_text())["plan"]
+    key = plan["segments"][1]["conditioning"]["anchor"]["frame"]
+    assert key == 12  # the middle of the 1 s first shot
+    assert [c[0].shot_index for c in calls] == [1, 2, 3, 4]
+    first, _, first_clip = calls[0]
+    assert first_clip.meta["mode"] == "text-to-video" and calls[0][1] == []
+    key_pixels = first_clip.frames[key - first.start_frame]
+    for seg, conds, clip in calls[1:]:
+        assert clip.meta["mode"] == "keyframes"
+        assert plan["segments"][seg.index]["conditioning"]["anchor"] == {"image": None, "shot": 1, "frame": key}
+        [(index, strength, pixels)] = conds
+        assert index > 0 and strength == ANCHOR_STRENGTH
+        np.testing.assert_array_equal(pixels, key_pixels)
 
 
 def test_silent_text_to_video_has_no_audio_stream(tiny_ltx2, tmp_path):

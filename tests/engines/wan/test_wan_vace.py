@@ -10,7 +10,7 @@ import reelforge
 from reelforge.engines.wan_vace import GENERATE, KEEP, UNKNOWN_FRAME, resolve_references
 from reelforge.media.decode import fit_image, load_image
 from reelforge.media.probe import probe_video
-from reelforge.planning.plan import Reference
+from reelforge.planning.plan import Anchor, Reference
 
 from .conftest import FPS, SIZE, STEPS, FloatFrames, engine, segment, stock, stock_kwargs
 
@@ -109,6 +109,28 @@ def test_vace_equals_stock_with_references_and_keyframes(wan_folders, media, mon
         **kwargs,
     ).frames[0]
     np.testing.assert_allclose(frames.last, want, atol=1e-5)
+
+
+def test_a_later_shots_anchor_is_one_more_reference(wan_folders, media, monkeypatch):
+    """Shot 1's key frame conditions a later omni shot as a VACE reference image."""
+    eng = engine("wan_vace", wan_folders["vace"])
+    frames = FloatFrames(eng, monkeypatch)
+    seg = segment(
+        "omni", prompt="the knight turns", anchor=Anchor(image=media["ref_a"], shot=1, frame=4)
+    )
+    clip = eng.render(seg)
+    assert clip.meta["references"] == ["shot 1 key frame"]
+    grey = Image.new("RGB", SIZE, UNKNOWN_FRAME)
+    want = stock(eng, "WanVACEPipeline")(
+        video=[grey] * 9,
+        mask=[Image.new("L", SIZE, GENERATE)] * 9,
+        reference_images=[load_image(media["ref_a"])],
+        num_frames=9,
+        **stock_kwargs(seg, eng),
+    ).frames[0]
+    np.testing.assert_allclose(frames.last, want, atol=1e-5)
+    unanchored = eng.render(segment("omni", prompt="the knight turns"))
+    assert np.abs(unanchored.frames.astype(int) - clip.frames).mean() > 0.5
 
 
 def test_reference_video_and_continuation_fill_the_conditioning_video(wan_folders, media):

@@ -20,7 +20,7 @@ from PIL import Image
 
 from ...media.clip import Audio
 from ...media.decode import fit_image, load_image, read_video
-from ...planning.plan import Segment
+from ...planning.plan import Reference, Segment
 from ...prompting.shots import CameraMove
 from . import camera, sound
 from .card import draw_scene
@@ -226,9 +226,10 @@ def _overlays(
     extra: list[Band | None] | None = None,
     labels: list[tuple[str, tuple[int, int]]] | None = None,
 ) -> Overlays:
-    """Caption, badge, mark and subtitles, plus the references' contact strip if any."""
+    """Caption, badge, mark and subtitles, plus the references' contact strip if any
+    (a later shot's anchor, shot 1's key frame, shows there too)."""
     refs = [
-        (ref, load_image(ref.path, field="reference")) for ref in segment.conditioning.references
+        (ref, load_image(ref.path, field="reference")) for ref in _references(segment)
     ]
     return build(
         segment,
@@ -237,6 +238,15 @@ def _overlays(
         labels=labels or [],
         extra=[*(extra or []), contact_strip(segment, refs)],
     )
+
+
+def _references(segment: Segment) -> list[Reference]:
+    c = segment.conditioning
+    refs = list(c.references)
+    anchor = c.anchor
+    if anchor is not None and anchor.shot is not None and anchor.image is not None:
+        refs.append(Reference(tag=f"shot {anchor.shot} key frame", path=anchor.image))
+    return refs
 
 
 def _end_frame(segment: Segment) -> np.ndarray | None:

@@ -7,9 +7,13 @@ mode            when                                       how
 ==============  =========================================  ==============================
 text-to-video   no image, no audio                         ``LTX2Pipeline``
 image-to-video  a start image (or the previous chunk)      ``LTX2ImageToVideoPipeline``
-keyframes       an end image (with or without a start)     ``LTX2ConditionPipeline``
+keyframes       an end image or an identity anchor         ``LTX2ConditionPipeline``
 audio-to-video  the user's audio (avatar)                  our loop (``held.py``)
 ==============  =========================================  ==============================
+
+An identity anchor (shot 1's key frame for a later shot, an avatar's picture for a later
+window) is LTX-2's keyframe condition at the segment's middle latent frame with
+``presets.ANCHOR_STRENGTH``: extra tokens the frames attend to, dropped before decoding.
 
 Video-to-audio (sound for a finished, silent clip) is :meth:`LTX2Engine.add_audio`.
 4K segments render at half size, then go through ``LTX2LatentUpsamplePipeline`` and a
@@ -61,12 +65,13 @@ class LTX2Engine(DiffusersEngine):
         self, segment: Segment, progress: StepCallback = no_progress, previous: Clip | None = None
     ) -> Clip:
         start, end = self.start_image(segment, previous), self.end_image(segment)
-        mode = self.mode(segment, start, end)
+        anchor = self.anchor_image(segment)
+        mode = self.mode(segment, start, end, anchor)
         recipe = self.recipe(segment.steps, "avatar" if mode == A2V else self.tier)
         if mode == A2V:
-            clip = self._audio_to_video(segment, recipe, start, progress)
+            clip = self._audio_to_video(segment, recipe, start, anchor, progress)
         else:
-            inputs = self._inputs(segment, mode, start, end, recipe, progress)
+            inputs = self._inputs(segment, mode, start, end, anchor, recipe, progress)
             if self.is_4k(segment):
                 from .upscale import render_upscaled
 
@@ -77,10 +82,15 @@ class LTX2Engine(DiffusersEngine):
         return clip
 
     @staticmethod
-    def mode(segment: Segment, start: PIL.Image.Image | None, end: PIL.Image.Image | None) -> str:
+    def mode(
+        segment: Segment,
+        start: PIL.Image.Image | None,
+        end: PIL.Image.Image | None,
+        anchor: PIL.Image.Image | None = None,
+    ) -> str:
         if segment.conditioning.audio is not None:
             return A2V
-        if end is not None:
+        if end is not None or anchor is not None:
             return KEYFRAMES
         return I2V if start is not None else T2V
 
@@ -117,6 +127,35 @@ class LTX2Engine(DiffusersEngine):
     def end_image(self, segment: Segment) -> PIL.Image.Image | None:
         return self._fitted(segment.conditioning.end_image, segment)
 
+    def anchor_image(self, segment: Segment) -> PIL.Image.Image | None:
+        """The identity anchor's picture, fitted to the segment's size (None: no anchor)."""
+        anchor = segment.conditioning.anchor
+        return None if anchor is None else self._fitted(anchor.image, segment)
+
+    def conditions(
+        self,
+        segment: Segment,
+        start: PIL.Image.Image | None,
+        end: PIL.Image.Image | None,
+        anchor: PIL.Image.Image | None,
+    ) -> list[Any]:
+        """``LTX2VideoCondition`` items: the start at latent frame 0, the end at the last,
+        the anchor at the middle (``ANCHOR_STRENGTH``)."""
+        from diffusers.pipelines.ltx2 import LTX2VideoCondition
+
+        out = []
+        if start is not None:
+            out.append(LTX2VideoCondition(frames=start, index=0))
+        if end is not None:
+            out.append(LTX2VideoCondition(frames=end, index=-1))
+        if anchor is not None:
+            ratio = self.pipeline(self.base_pipeline).vae_temporal_compression_ratio
+            middle = max(((segment.frames - 1) // ratio + 1) // 2, 1)
+            out.append(
+                LTX2VideoCondition(frames=anchor, index=middle, strength=presets.ANCHOR_STRENGTH)
+            )
+        return out
+
     @staticmethod
     def _fitted(path, segment: Segment) -> PIL.Image.Image | None:
         if path is None:
@@ -127,9 +166,8 @@ class LTX2Engine(DiffusersEngine):
 
     # --- stock pipelines --------------------------------------------------------------
 
-    def _inputs(self, segment, mode, start, end, recipe, progress) -> dict[str, Any]:
+    def _inputs(self, segment, mode, start, end, anchor, recipe, progress) -> dict[str, Any]:
         """The stock pipeline's keyword arguments for ``segment`` in ``mode``."""
-        from diffusers.pipelines.ltx2 import LTX2VideoCondition
         from diffusers.pipelines.ltx2.utils import DEFAULT_NEGATIVE_PROMPT
 
         inputs: dict[str, Any] = dict(
@@ -148,8 +186,7 @@ class LTX2Engine(DiffusersEngine):
         if mode == I2V:
             inputs["image"] = start
         elif mode == KEYFRAMES:
-            conditions = [] if start is None else [LTX2VideoCondition(frames=start, index=0)]
-            inputs["conditions"] = [*conditions, LTX2VideoCondition(frames=end, index=-1)]
+            inputs["conditions"] = self.conditions(segment, start, end, anchor)
         return inputs
 
     def _stock(self, segment: Segment, mode: str, inputs: dict[str, Any]) -> Clip:
@@ -169,7 +206,7 @@ class LTX2Engine(DiffusersEngine):
     # --- audio-to-video ---------------------------------------------------------------
 
     @torch.no_grad()
-    def _audio_to_video(self, segment, recipe, start, progress) -> Clip:
+    def _audio_to_video(self, segment, recipe, start, anchor, progress) -> Clip:
         """The user's audio held clean while the video is denoised (lip-sync for ``avatar``).
 
         The clip carries the audio as the VAE round trip gives it back (the runner muxes
@@ -181,7 +218,11 @@ class LTX2Engine(DiffusersEngine):
             pipe, segment.frames, segment.width, segment.height, latent_frames(pipe, seconds)
         )
         generator = self.generator(segment.seed)
-        video = self._noisy_video(pipe, segment, start, generator)
+        video = (
+            self._anchored_video(segment, start, anchor, generator)
+            if anchor is not None
+            else self._noisy_video(pipe, segment, start, generator)
+        )
         audio = self.user_audio_latents(segment, grid.audio_frames)
         held = torch.ones(audio.shape[:2], device=audio.device)
         v, a = denoise(
@@ -219,6 +260,25 @@ class LTX2Engine(DiffusersEngine):
             image, 1, channels, *size, 0.0, torch.float32, pipe._execution_device, generator
         )
         return Stream(latents, mask)
+
+    def _anchored_video(self, segment, start, anchor, generator) -> Stream:
+        """Starting video latents with the start image (held) and the identity anchor
+        (appended tokens at ``ANCHOR_STRENGTH``), prepared as ``LTX2ConditionPipeline`` does."""
+        pipe = self.pipeline(PIPELINES[KEYFRAMES])
+        latents, mask, clean, coords = pipe.prepare_latents(
+            self.conditions(segment, start, None, anchor),
+            1,
+            pipe.transformer.config.in_channels,
+            segment.height,
+            segment.width,
+            segment.frames,
+            float(segment.fps),
+            1.0,
+            torch.float32,
+            pipe._execution_device,
+            generator,
+        )
+        return Stream(latents, mask.squeeze(-1), clean=clean, appended_coords=coords)
 
     def user_audio(self, segment: Segment) -> Audio:
         """The segment's stretch of the user's audio, at the audio VAE's rate and channels."""

@@ -39,10 +39,18 @@ from .presets import Guidance
 @dataclass
 class Stream:
     """One modality in the loop: packed normalised latents ``(B, tokens, channels)``, and
-    ``held`` ``(B, tokens)``, 1.0 where a token stays clean (``None``: all denoised)."""
+    ``held`` ``(B, tokens)``, 1.0 where a token stays clean (``None``: all denoised).
+
+    With ``clean`` (the conditions' clean latents, as ``LTX2ConditionPipeline`` prepares
+    them) ``held`` may lie between 0 and 1: each step's prediction is blended toward
+    ``clean`` by it, as the stock pipeline does. ``appended_coords``: positions of tokens
+    appended after the grid (keyframe conditions), dropped before decoding.
+    """
 
     latents: torch.Tensor
     held: torch.Tensor | None = None
+    clean: torch.Tensor | None = None
+    appended_coords: torch.Tensor | None = None
 
     @property
     def fully_held(self) -> bool:
@@ -126,6 +134,8 @@ def denoise(
     video_coords = transformer.rope.prepare_video_coords(
         batch, grid.frames, grid.height, grid.width, device, fps=fps
     )
+    if video.appended_coords is not None:
+        video_coords = torch.cat([video_coords, video.appended_coords], dim=2)
     audio_coords = transformer.audio_rope.prepare_audio_coords(batch, grid.audio_frames, device)
 
     positive = (context, audio_context, context_mask)
@@ -200,8 +210,8 @@ def denoise(
             )
             v_deltas.append((g.video_modality - 1) * (v_x0 - x0(v_lat, v_p, pipe.scheduler)))
             a_deltas.append((g.audio_modality - 1) * (a_x0 - x0(a_lat, a_p, audio_scheduler)))
-        v_x0 = _rescaled(sum(v_deltas, v_x0), v_x0, g.video_rescale)
-        a_x0 = _rescaled(sum(a_deltas, a_x0), a_x0, g.audio_rescale)
+        v_x0 = _toward_clean(_rescaled(sum(v_deltas, v_x0), v_x0, g.video_rescale), video)
+        a_x0 = _toward_clean(_rescaled(sum(a_deltas, a_x0), a_x0, g.audio_rescale), audio)
 
         # Euler step in velocity space; held tokens keep their clean latents.
         v_velocity = pipe.convert_x0_to_velocity(v_lat, v_x0, i, pipe.scheduler)
@@ -230,9 +240,18 @@ def _rescaled(guided: torch.Tensor, plain: torch.Tensor, rescale: float) -> torc
     return rescale_noise_cfg(guided, plain, guidance_rescale=rescale) if rescale > 0 else guided
 
 
+def _toward_clean(x0: torch.Tensor, stream: Stream) -> torch.Tensor:
+    """The prediction blended toward the conditions' clean latents by ``held`` (when given)."""
+    if stream.clean is None or stream.held is None:
+        return x0
+    mask = stream.held.unsqueeze(-1)
+    return x0 * (1 - mask) + stream.clean * mask
+
+
 def _keep_held(
     before: torch.Tensor, after: torch.Tensor, held: torch.Tensor | None
 ) -> torch.Tensor:
+    """Fully held tokens keep their values (partly held ones follow the blended prediction)."""
     if held is None:
         return after
-    return torch.where(held.unsqueeze(-1) > 0, before, after)
+    return torch.where(held.unsqueeze(-1) >= 1, before, after)

@@ -28,6 +28,13 @@ REFINE_SIGMAS = (0.909375, 0.725, 0.421875)
 (diffusers' ``STAGE_2_DISTILLED_SIGMA_VALUES``); it starts from the upsampled latents
 noised to the first sigma."""
 
+ANCHOR_STRENGTH = 0.5
+"""How strongly an identity anchor (shot 1's key frame for later shots, an avatar's
+picture for later windows) holds: its tokens are appended at the segment's middle latent
+frame, noised to ``(1 - strength) * sigma`` at every step, and reach the frames only
+through attention. 1.0 would demand that frame; 0.5 asks for the same people and place.
+Chosen, not tuned: no real weights have been run here."""
+
 V2A_MAX_SHORT_SIDE = 512
 """Video-to-audio encodes the finished video at most this large: sound needs motion and
 content, not pixels, and the VAE encode of a 4K clip would dominate the run."""

@@ -48,10 +48,13 @@ def encode_frames(pipe, frames: np.ndarray) -> torch.Tensor:
 
 
 def decode_video(pipe, packed: torch.Tensor, grid: Grid, generator: torch.Generator) -> np.ndarray:
-    """Packed normalised latents → float frames ``(1, F, H, W, 3)`` in [0, 1], as the pipelines decode."""
+    """Packed normalised latents → float frames ``(1, F, H, W, 3)`` in [0, 1], as the pipelines
+    decode. Tokens appended after the grid (keyframe conditions) are dropped."""
     vae = pipe.vae
+    p, pt = pipe.transformer_spatial_patch_size, pipe.transformer_temporal_patch_size
+    tokens = (grid.frames // pt) * (grid.height // p) * (grid.width // p)
     latents = pipe._unpack_latents(
-        packed,
+        packed[:, :tokens],
         grid.frames,
         grid.height,
         grid.width,
