@@ -433,6 +433,49 @@ def test_avatar_audio_to_video_through_render(tiny_ltx2, inputs, tmp_path):
     )
 
 
+def test_long_avatar_windows_after_the_first_are_anchored_on_the_picture(
+    tiny_ltx2, inputs, tmp_path, monkeypatch
+):
+    """A 12 s avatar is two windows: the second continues the first's last frame (held at
+    latent frame 0) and is anchored on the user's picture (appended keyframe tokens)."""
+    from reelforge.engines.ltx2.engine import LTX2Engine
+    from reelforge.engines.ltx2.presets import ANCHOR_STRENGTH
+
+    from .conftest import write_wav
+
+    seen = []  # per window: (segment, [(index, strength, pixels)])
+    conditions = LTX2Engine.conditions
+
+    def spy(self, seg, *images):
+        out = conditions(self, seg, *images)
+        seen.append((seg, [(c.index, c.strength, np.asarray(c.frames)) for c in out]))
+        return out
+
+    monkeypatch.setattr(LTX2Engine, "conditions", spy)
+    voice = write_wav(tmp_path / "voice.wav", 12.0, 180.0)
+    art = reelforge.render(
+        {
+            "workflow": "avatar",
+            "tier": "avatar",
+            "seed": 8,
+            "image": str(inputs["start"]),
+            "audio_file": str(voice),
+        },
+        model_path=tiny_ltx2,
+        size=(SIZE, SIZE),
+        steps=1,
+        output=tmp_path / "long.mp4",
+    )
+    assert_mp4(art, 12 * 48, 48, audio=True)
+    [(seg, conds)] = seen  # the first window is the plain a2v path: no condition list
+    assert seg.index == 1 and seg.conditioning.continue_from_previous > 0
+    assert seg.conditioning.anchor.image == inputs["start"]
+    (start_index, start_strength, _), (index, strength, pixels) = conds
+    assert (start_index, start_strength) == (0, 1.0)
+    assert index > 0 and strength == ANCHOR_STRENGTH
+    np.testing.assert_array_equal(pixels, np.asarray(fitted(inputs["start"])))
+
+
 # --------------------------------------------------------------------------- audio-to-video
 
 
