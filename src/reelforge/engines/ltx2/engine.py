@@ -36,7 +36,7 @@ from ..base import StepCallback, no_progress
 from ..diffusers_engine import DiffusersEngine
 from . import presets
 from .audio import decode_audio, encode_audio, latent_frames, to_audio
-from .held import Stream, denoise
+from .held import PromptCache, Stream, denoise
 from .video import decode_video, encode_frames, grid_for, image_tensor
 
 T2V, I2V, KEYFRAMES, A2V = "text-to-video", "image-to-video", "keyframes", "audio-to-video"
@@ -58,6 +58,7 @@ class LTX2Engine(DiffusersEngine):
     def __init__(self, model_path=None, tier: str | None = None) -> None:
         super().__init__(model_path=model_path, tier=tier)
         self._upsampler: Any = None
+        self._prompts = PromptCache()
 
     # --- the interface ---------------------------------------------------------------
 
@@ -209,8 +210,9 @@ class LTX2Engine(DiffusersEngine):
     def _audio_to_video(self, segment, recipe, start, anchor, progress) -> Clip:
         """The user's audio held clean while the video is denoised (lip-sync for ``avatar``).
 
-        The clip carries the audio as the VAE round trip gives it back (the runner muxes
-        the user's original track, ``plan.audio_source == "user"``).
+        When the segment asks for sound, the clip carries the audio as the VAE round trip
+        gives it back; an avatar's plan does not (the runner muxes the user's original
+        track, ``plan.audio_source == "user"``), and the audio decode is skipped.
         """
         pipe = self.pipeline(PIPELINES[A2V])
         seconds = segment.frames / segment.fps
@@ -238,11 +240,12 @@ class LTX2Engine(DiffusersEngine):
             frame_rate=float(segment.fps),
             use_cross_timestep=self.cross_timestep,
             on_step=progress,
+            prompts=self._prompts,
         )
-        frames = decode_video(pipe, v, grid, generator)
-        sound = decode_audio(pipe, a, grid.audio_frames)
-        clip = self.to_clip(frames, segment.fps)
-        clip.audio = to_audio(sound, pipe.vocoder.config.output_sampling_rate, clip.duration)
+        clip = self.to_clip(decode_video(pipe, v, grid, generator), segment.fps)
+        if segment.audio:  # an avatar's plan muxes the user's own track: no decode needed
+            sound = decode_audio(pipe, a, grid.audio_frames)
+            clip.audio = to_audio(sound, pipe.vocoder.config.output_sampling_rate, clip.duration)
         return clip
 
     def _noisy_video(self, pipe, segment, start, generator) -> Stream:
@@ -338,6 +341,7 @@ class LTX2Engine(DiffusersEngine):
             steps=count,
             frame_rate=fps,
             use_cross_timestep=self.cross_timestep,
+            prompts=self._prompts,
         )
         sound = decode_audio(pipe, a, grid.audio_frames)
         return to_audio(sound, pipe.vocoder.config.output_sampling_rate, clip.duration)
@@ -362,6 +366,7 @@ class LTX2Engine(DiffusersEngine):
 
     def unload(self) -> None:
         self._upsampler = None
+        self._prompts.clear()
         super().unload()
 
 

@@ -84,6 +84,26 @@ def encode_prompts(
     return pipe.connectors(embeds, mask, padding_side=side)
 
 
+class PromptCache:
+    """The last prompt's encoding (text encoder + connectors), reused while the prompt
+    stays the same: every window of a long avatar shares one prompt."""
+
+    def __init__(self) -> None:
+        self._key: tuple | None = None
+        self._value: tuple | None = None
+
+    def get(self, pipe, prompt: str, negative_prompt: str, cfg: bool) -> tuple:
+        key = (id(pipe.text_encoder), id(pipe.connectors), prompt, negative_prompt, cfg)
+        if key != self._key:
+            self._value = None  # free the old tensors before making new ones
+            self._value, self._key = encode_prompts(pipe, prompt, negative_prompt, cfg), key
+        assert self._value is not None
+        return self._value
+
+    def clear(self) -> None:
+        self._key = self._value = None
+
+
 @torch.no_grad()
 def denoise(
     pipe,
@@ -99,16 +119,20 @@ def denoise(
     sigmas: tuple[float, ...] | None = None,
     use_cross_timestep: bool = False,
     on_step: Callable[[int, int], None] | None = None,
+    prompts: PromptCache | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Denoise ``video`` and ``audio`` (packed, normalised) except their held tokens.
 
     Returns the final packed latents of both. ``pipe`` is any LTX-2 pipeline (the
-    components are shared); ``guidance`` is applied like the stock pipelines apply it.
+    components are shared); ``guidance`` is applied like the stock pipelines apply it;
+    ``prompts`` keeps the last prompt's encoding between calls.
     """
     device = pipe._execution_device
     transformer = pipe.transformer
     g = guidance
-    context, audio_context, context_mask = encode_prompts(pipe, prompt, negative_prompt, g.cfg)
+    context, audio_context, context_mask = (prompts or PromptCache()).get(
+        pipe, prompt, negative_prompt, g.cfg
+    )
     dtype = context.dtype
 
     # Schedule: the stock pipelines' (shift by video sequence length; a copy for audio).
