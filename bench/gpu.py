@@ -255,7 +255,7 @@ class Harness:
         pipe = engine.pipeline(engine.base_pipeline)
         if case.key == "ltx2":
             recipe = engine.recipe(segment.steps)
-            kwargs = engine._inputs(segment, "t2v", None, None, recipe, progress)
+            kwargs = engine._inputs(segment, "t2v", None, None, None, recipe, progress)
         else:
             kwargs = dict(engine.common_kwargs(pipe, segment, progress), num_frames=segment.frames)
         kwargs["generator"] = engine.generator(segment.seed)

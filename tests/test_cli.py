@@ -111,3 +111,49 @@ def test_tiers_and_estimate():
     r = reelforge("estimate", "Shot 1 (5s): a fox runs.\nShot 2 (5s): it jumps.", "--resolution", "4k")
     assert r.returncode == 0, r.stderr
     assert "cinema" in r.stderr and "300 credits" in r.stderr
+
+
+def _without_size(plan: dict) -> dict:
+    """A plan's JSON without its width and height (a 4K final's only difference)."""
+    drop = ("width", "height")
+    out = {k: v for k, v in plan.items() if k not in drop}
+    out["segments"] = [{k: v for k, v in s.items() if k not in drop} for s in plan["segments"]]
+    return out
+
+
+def test_final_rerenders_a_draft_at_4k_with_its_seed_and_plan(tmp_path):
+    draft = reelforge(
+        "video", "A lighthouse at dusk, waves roll in.", "--duration", "3", "--resolution", "720p",
+        "--seed", "5", "--previz", "-o", tmp_path / "draft.mp4",
+    )
+    assert draft.returncode == 0, draft.stderr
+    r = reelforge("video", "--final", tmp_path / "draft.json", "--previz", "-o", tmp_path / "final.mp4")
+    assert r.returncode == 0, r.stderr
+    said = " ".join(r.stderr.split())
+    assert "final of draft.json: text2video on cinema, seed 5, 720p (1280×720, animatic previz) → 4k" in said
+    small, big = probe_video(tmp_path / "draft.mp4"), probe_video(tmp_path / "final.mp4")
+    assert (small.width, small.height) == (1280, 720) and (big.width, big.height) == (3840, 2160)
+    assert big.frames == small.frames == 72 and big.fps == small.fps == 24
+    assert big.duration == pytest.approx(small.duration, abs=1e-6)
+    drafted = json.loads((tmp_path / "draft.json").read_text())
+    final = json.loads((tmp_path / "final.json").read_text())
+    assert final["seeds"] == drafted["seeds"] and final["seeds"]["task"] == 5
+    assert final["request"] == {**drafted["request"], "resolution": "4k", "seed": 5, "tier": "cinema"}
+    assert final["plan"]["width"] == 3840 and final["plan"]["segments"][0]["height"] == 2160
+    assert _without_size(final["plan"]) == _without_size(drafted["plan"])
+    assert final["final"]["draft"] == str((tmp_path / "draft.json").resolve())
+    assert final["final"]["draft_size"] == [1280, 720] and final["final"]["draft_previz"] is True
+    # same seed, same plan: the same pictures, only sharper (another seed differs by ~40)
+    a = read_video(tmp_path / "draft.mp4", size=(320, 180)).frames.astype(np.float32)
+    b = read_video(tmp_path / "final.mp4", size=(320, 180)).frames.astype(np.float32)
+    assert np.abs(a - b).mean() < 5
+
+    # a final of a final (given by its .mp4: the sidecar beside it) is refused
+    again = reelforge("video", "--final", tmp_path / "final.mp4", "--previz", "-o", tmp_path / "again.mp4")
+    assert again.returncode == 2 and "final: the draft is already 4k" in " ".join(again.stderr.split())
+    # the draft's own settings may not be given again; a prompt is needed without --final
+    mixed = reelforge("video", "a fox", "--final", tmp_path / "draft.json", "--seed", "6", "-o", tmp_path)
+    assert mixed.returncode == 2 and "leave out PROMPT, --seed" in " ".join(mixed.stderr.split())
+    bare = reelforge("video", "-o", tmp_path)
+    assert bare.returncode == 2 and "prompt: give a prompt, or --final DRAFT" in " ".join(bare.stderr.split())
+    assert not list(tmp_path.glob("again*")) and not list(tmp_path.glob("text2video-*"))

@@ -556,3 +556,26 @@ def test_expired_token_is_refused_by_a_kling_like_server(fake):
         httpx.Request("GET", f"{BASE}/v1/tiers", headers={"Authorization": f"Bearer {token}"})
     )
     assert response.json()["code"] == 1004
+
+
+def test_final_posts_the_task_id_and_is_queried_under_final(kling, fake):
+    draft = kling.wait(kling.text2video("a fox", mode="std"), poll=0, progress=False)
+    final = kling.final(draft, callback_url="https://hook.test/x")
+    assert fake.bodies[-1] == (
+        "final",
+        {"task_id": draft.task_id, "mode": "4k", "callback_url": "https://hook.test/x"},
+    )
+    assert final.endpoint == "final"
+    done = kling.wait(final, poll=0, progress=False)
+    assert done.succeeded and fake.requests[-1].url.path == f"/v1/videos/final/{final.task_id}"
+    kling.final("t-other")
+    assert fake.bodies[-1] == ("final", {"task_id": "t-other", "mode": "4k"})
+    assert rc.endpoint_path("4k") == rc.endpoint_path("final") == "/v1/videos/final"
+
+    async def main():
+        async with AsyncClient(BASE, AK, SK, transport=httpx.MockTransport(fake)) as client:
+            task = await client.final(draft.task_id)
+            return await client.wait(task, poll=0, progress=False)
+
+    assert asyncio.run(main()).succeeded
+    assert fake.bodies[-1] == ("final", {"task_id": draft.task_id, "mode": "4k"})

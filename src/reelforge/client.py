@@ -2,8 +2,10 @@
 
 It speaks only the public Kling task API (``/v1/videos/...``, the ``{code, message,
 request_id, data}`` envelope, JWT auth from an access key / secret key pair or a static
-API key) plus one optional reelforge extension, ``task_progress`` (0–100), which drives
-a progress bar when the server sends it (a spinner otherwise). It imports nothing from
+API key) plus two reelforge extensions: ``task_progress`` (0–100), which drives a
+progress bar when the server sends it (a spinner otherwise), and :meth:`Client.final`
+(``POST /v1/videos/final``: a finished draft rendered again at 4K with its seed and
+plan), which only a reelforge server answers. It imports nothing from
 the reelforge server, so it can be vendored or installed on its own
 (``pip install 'reelforge[client]'``)::
 
@@ -59,8 +61,10 @@ ENDPOINTS: dict[str, str] = {
     "motion-control": "/v1/videos/motion-control",
     "avatar/image2video": "/v1/videos/avatar/image2video",
     "video-extend": "/v1/videos/video-extend",
+    "final": "/v1/videos/final",
 }
-"""Product name → path. Other names (``lip-sync``, ``effects``) are accepted as given."""
+"""Product name → path. Other names (``lip-sync``, ``effects``) are accepted as given.
+``final`` is a reelforge extension (a finished task re-rendered at 4K)."""
 
 _ALIASES = {
     "omni": "omni-video",
@@ -70,6 +74,9 @@ _ALIASES = {
     "avatar": "avatar/image2video",
     "video_extend": "video-extend",
     "extend": "video-extend",
+    "4k": "final",
+    "final-4k": "final",
+    "final_4k": "final",
 }
 
 TOKEN_LIFETIME_S = 1800
@@ -628,6 +635,13 @@ class _Products(Generic[R]):
 
     def video_extend(self, video_id: str, prompt: str = "", **fields: Any) -> R:
         return self.submit("video-extend", **_kw(fields, video_id=video_id, prompt=prompt))
+
+    def final(self, task: Task | str, *, mode: str = "4k", **fields: Any) -> R:
+        """reelforge extension (``POST /v1/videos/final``): a finished task (a :class:`Task`
+        or its ``task_id``) rendered again at 4K with its seed and plan, as a new task
+        (query and wait on it like any other; it is priced as a new 4K task)."""
+        task_id = task.task_id if isinstance(task, Task) else task
+        return self.submit("final", **_kw(fields, task_id=task_id, mode=mode))
 
 
 # --- sync client ---------------------------------------------------------------------

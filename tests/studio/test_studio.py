@@ -94,6 +94,60 @@ def test_multi_shot_text_to_video_renders_plays_and_reuses_its_seed(studio, page
     assert page.input_value("#text2video-tier") == "animatic"
 
 
+def test_a_finished_draft_is_rendered_again_as_a_4k_final_from_the_player(studio, page):
+    def draft(**body) -> str:
+        answer = httpx.post(f"{studio.url}/v1/videos/text2video", json=body, timeout=30).json()
+        assert answer["code"] == 0, answer
+        return answer["data"]["task_id"]
+
+    def finished(task_id: str) -> None:
+        page.wait_for_function(
+            f"document.querySelector(\"li.task[data-task-id='{task_id}']\")?.dataset.status === 'succeed'",
+            timeout=RENDER_MS,
+        )
+
+    cinema = draft(prompt="A lighthouse at dusk, waves roll in.", duration="3", mode="std", seed=21)
+    turbo = draft(prompt="A calm sea.", duration="3", model_name="kling-v2-5-turbo", seed=2)
+    open_studio(page, studio.url)
+    finished(cinema)
+    finished(turbo)
+    dialog, button = page.locator("#player"), page.locator("#player-final")
+
+    # turbo stops at 720p: the button is there but disabled, and says why
+    page.locator(f"li.task[data-task-id='{turbo}'] .thumb").click()
+    page.locator("table.plan tbody tr").first.wait_for()
+    assert button.is_visible() and button.is_disabled()
+    assert "The turbo tier renders 720p only" in page.inner_text("#player-final-note")
+    page.locator("#player [data-action=close]").click()
+
+    page.locator(f"li.task[data-task-id='{cinema}'] .thumb").click()
+    page.locator("table.plan tbody tr").first.wait_for()
+    assert page.inner_text(".seed-value") == "21" and page.inner_text("#player-final-note") == ""
+    page.screenshot(path=str(_artifact("test_a_finished_draft_offers_a_4k_final")))
+    page.get_by_role("button", name="Render final (4K)").click()
+    page.wait_for_function("!document.getElementById('notice').hidden")
+    notice = page.inner_text("#notice")
+    assert "the 4K final (seed 21) is in the queue" in notice and not dialog.is_visible()
+    final = notice.split()[1]
+    card = page.locator(f"li.task[data-task-id='{final}']")
+    card.wait_for()
+    assert card.locator(".product").inner_text() == "Final 4K"
+    finished(final)
+
+    data = httpx.get(f"{studio.url}/v1/videos/final/{final}", timeout=10).json()["data"]
+    assert data["task_status"] == "succeed" and data["task_tier"] == "cinema"
+    assert math.isclose(float(data["task_result"]["videos"][0]["duration"]), 3.0, abs_tol=0.05)
+    sidecar = httpx.get(f"{studio.url}/v1/studio/tasks/{final}/sidecar", timeout=10).json()["data"]["sidecar"]
+    assert (sidecar["plan"]["width"], sidecar["plan"]["height"]) == (3840, 2160)
+    assert sidecar["seeds"]["task"] == 21 and sidecar["request"]["resolution"] == "4k"
+
+    # the final itself plays at 4K and offers no further final
+    card.locator(".thumb").click()
+    page.locator("table.plan tbody tr").first.wait_for()
+    assert "3840×2160" in page.inner_text("#player-details .seed")
+    assert button.is_hidden()
+
+
 def test_too_small_image_is_refused_in_the_page_with_the_servers_message(studio, page, tmp_path):
     small = write_image(tmp_path / "small.png", (200, 180))
     posts: list[str] = []

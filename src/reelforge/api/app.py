@@ -10,7 +10,9 @@ Kling's code (see :mod:`reelforge.api.errors`).
 # No ``from __future__ import annotations`` here: FastAPI reads the route signatures,
 # which are built in closures below.
 
+import json
 import logging
+import shutil
 import uuid
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -25,6 +27,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from ..errors import InputError
 from ..jobs.callbacks import CallbackSender
+from ..jobs.final import check_final, final_request
 from ..jobs.urls import check_url
 from ..jobs.worker import Executor, Render
 from ..lineup import TIERS, estimate, resolve_tier, select
@@ -49,7 +52,16 @@ from . import errors as E
 from .auth import RateLimiter, authenticate
 from .errors import KlingError
 from .inputs import InputFetcher
-from .kling import BODIES, ENDPOINTS, check_texts, input_message, redact, seconds, translate
+from .kling import (
+    BODIES,
+    ENDPOINTS,
+    MODES,
+    check_texts,
+    input_message,
+    redact,
+    seconds,
+    translate,
+)
 from .studio import add_studio
 
 log = logging.getLogger("reelforge.api")
@@ -180,6 +192,8 @@ def create_app(
                 raise DuplicateExternalId(body.external_task_id)
             if workflow == "extend":
                 new = _extend_task(store, config, user, body, task_id, raw)
+            elif workflow == "final":
+                new = _final_task(store, config, user, body, task_id, raw)
             else:
                 new = _render_task(store, config, fetcher, endpoint, body, user, task_id, raw)
             task = store.submit(user, new, max_running=config.max_running_tasks)
@@ -377,6 +391,96 @@ def _extend_task(
         external_task_id=body.external_task_id,
         callback_url=body.callback_url,
     )
+
+
+def _final_task(
+    store: Store, config: Config, user: Account, body: Any, task_id: str, raw: dict[str, Any]
+) -> NewTask:
+    """A final: a finished task of this account re-rendered at ``body.mode`` (4K) with its
+    seed, on its tier, priced as a new task of that request. The task keeps the draft's
+    workflow (the worker renders it like any other); the draft's input files are copied
+    into the new task's folder, so it stands on its own. A previz draft's final renders
+    on the tier's own engine (previz only where the server or the tier is)."""
+    source = store.get_any(body.task_id)
+    if source is None or source.account_id != user.id:
+        raise InputError(
+            "task_id",
+            body.task_id,
+            "a finished task of this account",
+            f"{body.task_id!r} is not a task of this account",
+        )
+    if source.status != "succeed" or not source.videos:
+        raise InputError(
+            "task_id",
+            body.task_id,
+            "a finished task",
+            f"task {body.task_id!r} has not succeeded (status {source.status}); "
+            "a final re-renders a finished draft",
+        )
+    resolution = MODES[body.mode]
+    draft = dict(source.translated or {})
+    check_final(draft, tier=source.tier, resolution=resolution, field="task_id")
+    seed = _draft_seed(store, source)
+    request = final_request(draft, seed, tier=source.tier, resolution=resolution, field="task_id")
+    request = _copy_inputs(store, user, source.id, task_id, request)
+    checked = check_request(parse_request(request))
+    choice = select(checked.request, checked.duration)
+    cost = estimate(checked.request, choice.tier, checked.duration).credits
+    return NewTask(
+        id=task_id,
+        endpoint="final",
+        workflow=checked.request.workflow,
+        tier=choice.tier.name,
+        request=raw,
+        translated=request,
+        credits=cost,
+        previz=config.previz or choice.tier.engine == "animatic",
+        external_task_id=body.external_task_id,
+        callback_url=body.callback_url,
+    )
+
+
+def _draft_seed(store: Store, source: Any) -> int:
+    """The seed a finished task was rendered with: its sidecar's, else its request's."""
+    video = source.videos[0]
+    sidecar = store.artifacts.resolve(Path(video["path"]).with_suffix(".json").as_posix())
+    if sidecar is not None:
+        try:
+            return int(json.loads(sidecar.read_text(encoding="utf-8"))["seeds"]["task"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    seed = (source.translated or {}).get("seed")
+    if isinstance(seed, int) and not isinstance(seed, bool):
+        return seed
+    raise InputError(
+        "task_id",
+        source.id,
+        "a render with a recorded seed",
+        f"task {source.id!r} has no record of its seed (its sidecar is missing)",
+    )
+
+
+def _copy_inputs(
+    store: Store, user: Account, source_id: str, task_id: str, request: dict[str, Any]
+) -> dict[str, Any]:
+    """``request`` with the source task's input files copied into ``task_id``'s folder."""
+    old = store.artifacts.inputs_dir(user.id, source_id)
+    if not old.is_dir():
+        return request
+    new = store.artifacts.inputs_dir(user.id, task_id)
+    shutil.copytree(old, new, dirs_exist_ok=True)
+    prefix, replacement = str(old), str(new)
+
+    def walk(value: Any) -> Any:
+        if isinstance(value, dict):
+            return {k: walk(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v) for v in value]
+        if isinstance(value, str) and value.startswith(prefix):
+            return replacement + value[len(prefix) :]
+        return value
+
+    return walk(request)
 
 
 def _cleanup(store: Store, user: Account, task_id: str) -> None:

@@ -27,10 +27,13 @@ ENDPOINTS: dict[str, str] = {
     "motion-control": "motion",
     "avatar/image2video": "avatar",
     "video-extend": "extend",
+    "final": "final",
 }
-"""Kling product path (under ``/v1/videos/``) → our workflow."""
+"""Kling product path (under ``/v1/videos/``) → our workflow. ``final`` (a reelforge
+extension) re-renders a finished task: its tasks keep their draft's workflow."""
 MODES = {"std": "720p", "pro": "1080p", "4k": "4k"}
 DEFAULT_MODE = "std"
+FINAL_MODE = "4k"
 TEXT_MAX = PROMPT_MAX_CHARS
 """``prompt`` / ``negative_prompt`` limit: shown in the OpenAPI schema, enforced by
 :func:`check_texts` with the spec layer's wording (not pydantic's)."""
@@ -162,6 +165,15 @@ class VideoExtendBody(_Model):
     )
 
 
+class FinalBody(_Model):
+    """reelforge extension: a finished task re-rendered as a final, with its seed and plan."""
+
+    task_id: str = Field(..., max_length=EXTERNAL_ID_MAX, description="The finished draft task.")
+    mode: Literal["4k"] = Field(FINAL_MODE, description="The final's mode: 4k.")
+    callback_url: str | None = None
+    external_task_id: str | None = Field(None, max_length=EXTERNAL_ID_MAX)
+
+
 BODIES: dict[str, type[_Model]] = {
     "text2video": Text2VideoBody,
     "image2video": Image2VideoBody,
@@ -169,6 +181,7 @@ BODIES: dict[str, type[_Model]] = {
     "motion-control": MotionControlBody,
     "avatar/image2video": AvatarBody,
     "video-extend": VideoExtendBody,
+    "final": FinalBody,
 }
 
 

@@ -264,7 +264,7 @@ def _task(store: Store, task: Task, base: str) -> dict[str, Any]:
     data.update(
         endpoint=task.endpoint,
         workflow=task.workflow,
-        prompt=str(raw.get("prompt") or ""),
+        prompt=str(raw.get("prompt") or (task.translated or {}).get("prompt") or ""),
         request={k: v for k, v in raw.items() if not _is_payload(v)},
         poster_url=_poster_url(store, task, base),
     )

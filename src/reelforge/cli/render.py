@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,7 +11,7 @@ from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ..errors import Cancelled, InputError, ReelforgeError
+from ..errors import Cancelled, EngineUnavailable, InputError, ReelforgeError
 from ..spec import limits
 from .app import TABLE_WIDTH, app, console, fail
 
@@ -35,12 +36,13 @@ PRESETS = ("quality", "balanced", "fast")
 
 @app.command()
 def video(
-    prompt: Annotated[str, typer.Argument(help="The prompt; lines like 'Shot 1 (3s): ...' make a multi-shot storyboard.")],
+    prompt: Annotated[str | None, typer.Argument(help="The prompt; lines like 'Shot 1 (3s): ...' make a multi-shot storyboard. Not with --final.", show_default=False)] = None,
+    final: Annotated[Path | None, typer.Option("--final", help="Re-render a draft (its .json sidecar, or its .mp4) at 4k with the draft's seed, tier and plan.")] = None,
     image: Annotated[Path | None, typer.Option("--image", "-i", help="Start frame (image-to-video).")] = None,
     end_image: Annotated[Path | None, typer.Option("--end-image", help="End frame.")] = None,
     duration: Duration = None,
     aspect: Aspect = None,
-    resolution: Resolution = limits.DEFAULT_RESOLUTION,
+    resolution: Annotated[str | None, typer.Option("--resolution", "-r", help=f"720p, 1080p or 4k (default {limits.DEFAULT_RESOLUTION}; with --final, 4k).", show_default=False)] = None,
     tier: Tier = None,
     seed: Seed = None,
     audio: AudioFlag = True,
@@ -56,12 +58,25 @@ def video(
     low_vram: LowVram = None,
     device: Device = None,
 ) -> None:
-    """Text-to-video, or image-to-video with --image (and --end-image)."""
+    """Text-to-video, or image-to-video with --image (and --end-image); --final DRAFT
+    re-renders a finished draft at 4k with its seed and plan."""
+    engine = _engine_options(model_path, preset, low_vram, device)
+    if final is not None:
+        given = {
+            "PROMPT": prompt is not None, "--image": image, "--end-image": end_image,
+            "--duration": duration, "--aspect": aspect, "--tier": tier, "--seed": seed,
+            "--no-audio": not audio, "--draft": draft, "--negative": negative,
+            "--auto-shots": intelligence,
+        }
+        _final(final, [k for k, v in given.items() if v], resolution, output, previz, size, steps, engine)
+        return
+    if prompt is None:
+        fail(InputError("prompt", None, "required", "give a prompt, or --final DRAFT to re-render a draft at 4k"))
     data: dict[str, Any] = {
         "workflow": "image2video" if image else "text2video",
         "prompt": prompt, "negative_prompt": negative, "duration": duration,
-        "aspect_ratio": aspect, "resolution": resolution, "tier": tier, "seed": seed,
-        "audio": audio, "draft": draft,
+        "aspect_ratio": aspect, "resolution": resolution or limits.DEFAULT_RESOLUTION,
+        "tier": tier, "seed": seed, "audio": audio, "draft": draft,
     }
     if image:
         data.update(image=image, end_image=end_image)
@@ -71,7 +86,41 @@ def video(
         data.update(multi_shot=True, shot_type="intelligence")
     else:
         _shot_script(data)
-    _render(data, output, previz, size, steps, _engine_options(model_path, preset, low_vram, device))
+    _render(data, output, previz, size, steps, engine)
+
+
+def _final(
+    path: Path, conflicts: list[str], resolution: str | None, output: Path, previz: bool,
+    size: str | None, steps: int | None, engine: dict[str, Any],
+) -> None:
+    """``video --final DRAFT``: the draft's request at 4k (or ``resolution``) with its seed
+    and tier; rendered on the tier's engine unless ``--previz`` is given again."""
+    from ..jobs.final import FINAL_RESOLUTION, final_request, read_draft, record_final
+    from ..lineup import TIERS
+
+    if conflicts:
+        fail(InputError(
+            "final", ", ".join(conflicts), "the draft's own settings",
+            f"--final re-renders the draft's own request; leave out {', '.join(conflicts)}",
+        ))
+    try:
+        draft = read_draft(path)
+        target = resolution or FINAL_RESOLUTION
+        data = final_request(draft.request, draft.seed, tier=draft.tier, resolution=target, field="final")
+    except ReelforgeError as exc:
+        fail(exc)
+    tier = TIERS[data["tier"]]
+    size_now = f"{draft.width}×{draft.height}" if draft.width and draft.height else draft.resolution
+    console.print(
+        f"final of {draft.sidecar.name}: {data['workflow']} on {tier.name}, seed {draft.seed}, "
+        f"{draft.resolution} ({size_now}{', animatic previz' if draft.previz else ''}) → {target} "
+        f"on {'the animatic (--previz)' if previz else tier.traits.label}"
+    )
+    hint = "" if previz else "For a final (its tier is the draft's), add --previz to render its plan with the animatic engine."
+    _render(
+        data, output, previz, size, steps, engine, hint=hint,
+        after=lambda artifact: record_final(artifact.sidecar, draft),
+    )
 
 
 @app.command()
@@ -261,8 +310,11 @@ def _engine_options(model_path: Path | None, preset: str | None, low_vram: bool 
 
 def _render(
     data: dict[str, Any], output: Path, previz: bool, size: str | None, steps: int | None,
-    engine_options: dict[str, Any] | None = None,
+    engine_options: dict[str, Any] | None = None, *, hint: str = "",
+    after: Callable[[Any], None] | None = None,
 ) -> None:
+    """Render ``data`` with a progress bar; ``after(artifact)`` runs once it is written;
+    ``hint`` is added to an engine-unavailable message."""
     from ..jobs.progress import ProgressEvent
     from ..jobs.runner import render
 
@@ -280,9 +332,13 @@ def _render(
                 bar.update(task, completed=event.fraction, description=label)
 
             artifact = render(data, output=output, progress=on_progress, previz=previz, size=dims, steps=steps, **(engine_options or {}))
+            if after is not None:
+                after(artifact)
     except KeyboardInterrupt:
         console.print("[red]cancelled[/]: nothing was written")
         raise typer.Exit(130) from None
+    except EngineUnavailable as exc:
+        fail(EngineUnavailable(f"{str(exc).rstrip('.')}. {hint}") if hint else exc)
     except (ReelforgeError, Cancelled) as exc:
         fail(exc)
     kind = " (animatic previz)" if artifact.previz else ""

@@ -106,6 +106,7 @@ async function boot() {
     location.reload();
   });
   const ctx = {
+    tiers,
     notify,
     submitted: (task) => {
       queue.added(task);

@@ -1,6 +1,7 @@
 // The queue and gallery: every task of the account with its live progress (polling
 // /v1/studio/tasks), the player with poster and download, the plan and seeds from the
-// sidecar, "use this seed again", and the reason a task failed.
+// sidecar, "use this seed again", "render final (4K)" (POST /v1/videos/final: the same
+// seed and plan at 4K, a new task in the queue), and the reason a task failed.
 import { el } from "./dom.js";
 import { call } from "./api.js";
 import { num } from "./format.js";
@@ -12,7 +13,9 @@ const PRODUCTS = {
   "motion-control": ["Motion Control", "motion"],
   "avatar/image2video": ["Avatar", "avatar"],
   "video-extend": ["Extend", null],
+  final: ["Final 4K", null],
 };
+const FINAL_MODE = "4k";
 const STATUS = { submitted: "Queued", processing: "Rendering", succeed: "Done", failed: "Failed" };
 const FAST_MS = 1000;
 const SLOW_MS = 5000;
@@ -137,6 +140,12 @@ export class Queue {
     details.replaceChildren(el("p", { class: "muted", text: "Loading the plan…" }));
     const reuse = document.getElementById("player-reuse");
     reuse.disabled = true;
+    const final = document.getElementById("player-final");
+    const note = document.getElementById("player-final-note");
+    final.hidden = true;
+    final.onclick = null;
+    note.textContent = "";
+    note.classList.remove("field-error");
     this.dialog.showModal();
     let sidecar;
     try {
@@ -152,7 +161,38 @@ export class Queue {
       this.dialog.close();
       this.ctx.reuse(page, task.request || {}, seed);
     };
+    this.offerFinal(taskId, sidecar, final, note);
     details.replaceChildren(this.plan(sidecar));
+  }
+
+  // "Render final (4K)": shown for a finished render below 4K (not an extension);
+  // disabled, with the reason, when its tier has no 4K.
+  offerFinal(taskId, sidecar, button, note) {
+    const resolution = sidecar.request?.resolution;
+    if (sidecar.extend || !resolution || resolution === FINAL_MODE) return;
+    button.hidden = false;
+    const tier = (this.ctx.tiers || []).find((t) => t.name === sidecar.tier?.name);
+    if (tier && !tier.resolutions.includes(FINAL_MODE)) {
+      button.disabled = true;
+      note.textContent = `The ${tier.name} tier renders ${tier.resolutions.join(", ")} only: a 4K final needs a tier with 4K.`;
+      return;
+    }
+    button.disabled = false;
+    button.onclick = async () => {
+      button.disabled = true;
+      note.classList.remove("field-error");
+      note.textContent = "Submitting the 4K final…";
+      try {
+        const task = await call("POST", "/v1/videos/final", { task_id: taskId, mode: FINAL_MODE });
+        this.dialog.close();
+        this.ctx.notify(`Task ${task.task_id} submitted: the 4K final (seed ${sidecar.seeds.task}) is in the queue.`);
+        this.ctx.submitted(task);
+      } catch (err) {
+        note.classList.add("field-error");
+        note.textContent = err.message;
+        button.disabled = false;
+      }
+    };
   }
 
   plan(sidecar) {
