@@ -38,8 +38,9 @@ def test_ltx_frames_snap_to_8k_plus_1_and_trim_back():
     p = plan(checked(10.0, prompt=STORY), TIERS["cinema"], seed=1)
     assert [s.frames for s in p.segments] == [73, 97, 73]
     assert [s.keep_frames for s in p.segments] == [72, 96, 72]
-    assert (p.width, p.height) == (1920, 1088)
-    assert any("1920×1080" in n and "1920×1088" in n for n in p.notes)
+    assert (p.width, p.height) == (1920, 1080)  # the output, exactly 1080p
+    assert {(s.width, s.height) for s in p.segments} == {(1920, 1088)}  # LTX-2 renders ×32
+    assert any("renders 1920×1088" in n and "cropped to 1920×1080" in n for n in p.notes)
     assert any("8k+1" in n for n in p.notes)
 
 

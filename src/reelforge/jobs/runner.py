@@ -158,14 +158,18 @@ def write_plan(
     frame. ``previous``: frames the first segment continues (a video being extended)."""
     cancel = cancel or CancelToken()
     plan = job.plan
-    timeline = Timeline(writer, plan.fps, _input_track(plan, job.user_audio), engine_audio=plan.audio_source == "engine")
+    timeline = Timeline(
+        writer, plan.fps, _input_track(plan, job.user_audio),
+        engine_audio=plan.audio_source == "engine", size=(plan.width, plan.height),
+    )
     poster: np.ndarray | None = None
     with KeyFrames(plan) as key_frames:
         for seg in plan.segments:
             cancel.raise_if_cancelled()
             clip = _render_segment(job.engine, key_frames.resolve(seg), plan, previous, progress, cancel)
             if poster is None:
-                poster = clip.frames[min(clip.num_frames - 1, seg.keep_frames // 2)].copy()
+                middle = min(clip.num_frames - 1, seg.keep_frames // 2)
+                poster = clip.cropped(plan.width, plan.height).frames[middle].copy()
             key_frames.keep(seg, clip)
             timeline.add(seg, clip, _next_overlap(plan, seg))
             previous = clip.head(seg.overlap_frames + seg.keep_frames)

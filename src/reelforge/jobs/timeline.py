@@ -32,17 +32,28 @@ class Timeline:
     ``engine_audio`` is true, silence when a segment brings none.
     """
 
-    def __init__(self, writer: FrameSink, fps: int, track: Audio | None, engine_audio: bool) -> None:
+    def __init__(
+        self,
+        writer: FrameSink,
+        fps: int,
+        track: Audio | None,
+        engine_audio: bool,
+        size: tuple[int, int] | None = None,
+    ) -> None:
         self.writer = writer
         self.fps = fps
+        self.size = size
         self.track = track
         self.engine_audio = engine_audio
         self.frames_written = 0
         self._held: Clip | None = None
 
     def add(self, segment: Segment, clip: Clip, next_overlap: int) -> None:
-        """Add ``segment``'s rendered ``clip``; hold back ``next_overlap`` trailing frames."""
+        """Add ``segment``'s rendered ``clip`` (cropped to the output's ``size``); hold back
+        ``next_overlap`` trailing frames."""
         clip = clip.head(segment.overlap_frames + segment.keep_frames)
+        if self.size is not None:
+            clip = clip.cropped(*self.size)
         if segment.overlap_frames:
             clip = self._blend_into_held(clip, segment.overlap_frames)
         elif self._held is not None:

@@ -97,6 +97,15 @@ class Clip:
         audio = self.audio.slice(0.0, float(n / self.fps)) if self.audio is not None else None
         return Clip(self.frames[:n], self.fps, audio, dict(self.meta))
 
+    def cropped(self, width: int, height: int) -> Clip:
+        """The centre ``width``×``height`` of every frame (the same clip when it fits already)."""
+        if (width, height) == (self.width, self.height):
+            return self
+        if width > self.width or height > self.height:
+            raise ValueError(f"cannot crop {self.width}×{self.height} frames to {width}×{height}")
+        x, y = (self.width - width) // 2, (self.height - height) // 2
+        return Clip(self.frames[:, y : y + height, x : x + width], self.fps, self.audio, dict(self.meta))
+
     def tail_from(self, n: int) -> Clip:
         """Everything after the first ``n`` frames, with the audio cut to match."""
         audio = (

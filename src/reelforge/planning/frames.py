@@ -46,6 +46,12 @@ def output_size(resolution: str, aspect: float, multiple: int) -> tuple[int, int
     return _round_to(width, multiple), _round_to(height, multiple)
 
 
+def render_size(width: int, height: int, multiple: int) -> tuple[int, int]:
+    """The size an engine renders for a ``width``×``height`` output: each side rounded up
+    to its ``multiple`` (the output is the centre of it)."""
+    return -(-width // multiple) * multiple, -(-height // multiple) * multiple
+
+
 def _round_to(value: float, multiple: int) -> int:
     return max(multiple, int(round(value / multiple)) * multiple)
 

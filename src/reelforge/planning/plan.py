@@ -106,6 +106,7 @@ class Segment(_Frozen):
     """Output frames of the whole shot (None: ``keep_frames``); a camera move spans the shot."""
     width: int
     height: int
+    """The size the engine renders (its size step; the output is the centre)."""
     fps: int
     seed: int
     steps: int | None = None
@@ -136,6 +137,7 @@ class RenderPlan(_Frozen):
     engine: str
     width: int
     height: int
+    """The output's size (segments may render larger, cropped to it)."""
     fps: int
     duration: float
     """Requested duration in seconds."""

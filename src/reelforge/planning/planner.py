@@ -18,12 +18,14 @@ from ..prompting.camera import camera_from_control
 from ..prompting.intelligence import split_into_shots
 from ..prompting.script import is_shot_script, parse_shot_script
 from ..prompting.shots import Shot
-from .frames import aspect_value, boundaries, output_size, snap_frames_up
+from .frames import aspect_value, boundaries, output_size, render_size, snap_frames_up
 from .plan import Anchor, Conditioning, Reference, RenderPlan, Segment, Span
 from .seeds import segment_seed
 from .windows import quiet_cut_lengths, search_frames
 
 DEFAULT_ASPECT = 16 / 9
+OUTPUT_SIZE_MULTIPLE = 2
+"""Output sides are even (H.264 yuv420p): 1280×720, 1920×1080, 3840×2160."""
 
 
 def plan(
@@ -48,22 +50,20 @@ def plan(
     fps = tier.fps_for(request.workflow)
     notes: list[str] = []
 
-    # 1. Size: the resolution's short side, the requested or the source's aspect.
+    # 1. Size: the resolution's short side, the requested or the source's aspect; the
+    # engine renders the next multiple of its size step up, and the output is its centre.
     aspect = (
         aspect_value(request.aspect_ratio)
         if request.aspect_ratio
         else (checked.source_aspect or DEFAULT_ASPECT)
     )
-    if size is not None:
-        width, height = size
-    else:
-        width, height = output_size(request.resolution, aspect, traits.size_multiple)
-        exact = output_size(request.resolution, aspect, 1)
-        if (width, height) != exact:
-            notes.append(
-                f"size {exact[0]}×{exact[1]} snapped to {width}×{height} "
-                f"({traits.label} needs multiples of {traits.size_multiple})"
-            )
+    width, height = size or output_size(request.resolution, aspect, OUTPUT_SIZE_MULTIPLE)
+    render_w, render_h = render_size(width, height, traits.size_multiple)
+    if (render_w, render_h) != (width, height):
+        notes.append(
+            f"{traits.label} renders {render_w}×{render_h} (multiples of "
+            f"{traits.size_multiple}), cropped to {width}×{height}"
+        )
 
     # 2. Shots: the user's, the planner's (intelligence), a script in the prompt, or one.
     shots, preamble, shot_notes = _shots(request, duration)
@@ -125,8 +125,8 @@ def plan(
                     overlap_frames=overlap,
                     shot_start_frame=first,
                     shot_frames=end - first,
-                    width=width,
-                    height=height,
+                    width=render_w,
+                    height=render_h,
                     fps=fps,
                     seed=segment_seed(seed, index),
                     steps=steps,

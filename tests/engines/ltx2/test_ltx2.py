@@ -391,6 +391,25 @@ def test_four_shot_storyboard_conditions_shots_2_to_4_on_shot_1s_key_frame(
         np.testing.assert_array_equal(pixels, key_pixels)
 
 
+def test_an_output_size_off_the_32_grid_is_rendered_larger_and_cropped(tiny_ltx2, tmp_path):
+    """LTX-2 renders multiples of 32; the output keeps the size asked for (its centre)."""
+    import json
+
+    art = reelforge.render(
+        {"workflow": "text2video", "prompt": "a red fox runs", "tier": "cinema", "seed": 4, "audio": False},
+        model_path=tiny_ltx2,
+        size=(40, 24),
+        steps=1,
+        output=tmp_path / "cropped.mp4",
+    )
+    info = probe_video(art.video)
+    assert (info.width, info.height) == (40, 24) and art.poster.exists()
+    plan = json.loads(art.sidecar.read_text())["plan"]
+    assert (plan["width"], plan["height"]) == (40, 24)
+    assert {(s["width"], s["height"]) for s in plan["segments"]} == {(64, 32)}
+    assert any("renders 64×32" in n and "cropped to 40×24" in n for n in plan["notes"])
+
+
 def test_silent_text_to_video_has_no_audio_stream(tiny_ltx2, tmp_path):
     art = reelforge.render(
         {
