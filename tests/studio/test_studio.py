@@ -85,6 +85,8 @@ def test_multi_shot_text_to_video_renders_plays_and_reuses_its_seed(studio, page
     assert httpx.get(href, timeout=10).content[4:8] == b"ftyp"
     page.locator("table.plan tbody tr").first.wait_for()
     assert page.locator("table.plan tbody tr").count() == 3
+    anchors = page.locator("table.plan td.anchor").all_inner_texts()
+    assert anchors[0] == "—" and all(a.startswith("shot 1 key frame") for a in anchors[1:]), anchors
     assert page.inner_text(".seed-value") == "7"
     page.get_by_role("button", name="Use this seed again").click()
     assert not dialog.is_visible()

@@ -1,5 +1,6 @@
 """LTX-2 on a tiny random pipeline loaded from disk: every mode end to end, equal to stock diffusers."""
 
+import json
 import os
 import subprocess
 import sys
@@ -182,7 +183,7 @@ def test_our_loop_with_an_anchor_is_the_stock_condition_loop(engine, stock, inpu
     pipe = engine.pipeline("LTX2ConditionPipeline")
     gen = torch.Generator("cpu").manual_seed(SEED)
     start, anchor = fitted(inputs["start"]), fitted(inputs["end"])
-    video = engine._anchored_video(seg, start, anchor, gen)
+    video = engine._conditioned_video(seg, start, anchor, gen)
     grid = grid_for(pipe, FRAMES, SIZE, SIZE, latent_frames(pipe, FRAMES / FPS))
     tokens = grid.frames * grid.height * grid.width
     assert video.appended_coords is not None and video.latents.shape[1] > tokens
@@ -455,8 +456,9 @@ def test_avatar_audio_to_video_through_render(tiny_ltx2, inputs, tmp_path):
 def test_long_avatar_windows_after_the_first_are_anchored_on_the_picture(
     tiny_ltx2, inputs, tmp_path, monkeypatch
 ):
-    """A 12 s avatar is two windows: the second continues the first's last frame (held at
-    latent frame 0) and is anchored on the user's picture (appended keyframe tokens)."""
+    """A 12 s avatar is two windows: the second holds the first's last frames (the ones
+    it re-renders, at latent frame 0) and is anchored on the user's picture (appended
+    keyframe tokens)."""
     from reelforge.engines.ltx2.engine import LTX2Engine
     from reelforge.engines.ltx2.presets import ANCHOR_STRENGTH
 
@@ -470,7 +472,21 @@ def test_long_avatar_windows_after_the_first_are_anchored_on_the_picture(
         seen.append((seg, [(c.index, c.strength, np.asarray(c.frames)) for c in out]))
         return out
 
+    clips = []
+    render = LTX2Engine.render
+
+    def keep(self, seg, progress=None, previous=None):
+        clips.append(render(self, seg, progress or (lambda *_: None), previous))
+        return clips[-1]
+
+    def temporal_ratio() -> int:
+        from reelforge.engines import registry
+
+        eng = registry.get_engine("ltx2", tier="avatar", device="cpu", model_path=tiny_ltx2)
+        return eng.pipeline(eng.base_pipeline).vae_temporal_compression_ratio
+
     monkeypatch.setattr(LTX2Engine, "conditions", spy)
+    monkeypatch.setattr(LTX2Engine, "render", keep)
     voice = write_wav(tmp_path / "voice.wav", 12.0, 180.0)
     art = reelforge.render(
         {
@@ -489,8 +505,15 @@ def test_long_avatar_windows_after_the_first_are_anchored_on_the_picture(
     [(seg, conds)] = seen  # the first window is the plain a2v path: no condition list
     assert seg.index == 1 and seg.conditioning.continue_from_previous > 0
     assert seg.conditioning.anchor.image == inputs["start"]
-    (start_index, start_strength, _), (index, strength, pixels) = conds
+    (start_index, start_strength, held), (index, strength, pixels) = conds
     assert (start_index, start_strength) == (0, 1.0)
+    ratio = temporal_ratio()  # 4 in the tiny VAE, 8 in LTX-2's
+    overlap = seg.conditioning.continue_from_previous
+    count = (overlap - 1) // ratio * ratio + 1
+    assert held.shape[0] == count > 1
+    plan = json.loads(art.sidecar.read_text())["plan"]
+    begin = plan["segments"][0]["keep_frames"] - overlap  # the frames window 2 re-renders
+    np.testing.assert_array_equal(held, clips[0].frames[begin : begin + count])
     assert index > 0 and strength == ANCHOR_STRENGTH
     np.testing.assert_array_equal(pixels, np.asarray(fitted(inputs["start"])))
 

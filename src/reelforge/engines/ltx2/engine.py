@@ -6,8 +6,9 @@ One segment, one mode, chosen from what the segment is conditioned on:
 mode            when                                       how
 ==============  =========================================  ==============================
 text-to-video   no image, no audio                         ``LTX2Pipeline``
-image-to-video  a start image (or the previous chunk)      ``LTX2ImageToVideoPipeline``
-keyframes       an end image or an identity anchor         ``LTX2ConditionPipeline``
+image-to-video  a start image                              ``LTX2ImageToVideoPipeline``
+keyframes       an end image, an identity anchor, or the   ``LTX2ConditionPipeline``
+                previous chunk's last frames
 audio-to-video  the user's audio (avatar)                  our loop (``held.py``)
 ==============  =========================================  ==============================
 
@@ -65,7 +66,7 @@ class LTX2Engine(DiffusersEngine):
     def render(
         self, segment: Segment, progress: StepCallback = no_progress, previous: Clip | None = None
     ) -> Clip:
-        start, end = self.start_image(segment, previous), self.end_image(segment)
+        start, end = self.start(segment, previous), self.end_image(segment)
         anchor = self.anchor_image(segment)
         mode = self.mode(segment, start, end, anchor)
         recipe = self.recipe(segment.steps, "avatar" if mode == A2V else self.tier)
@@ -91,7 +92,7 @@ class LTX2Engine(DiffusersEngine):
     ) -> str:
         if segment.conditioning.audio is not None:
             return A2V
-        if end is not None or anchor is not None:
+        if end is not None or anchor is not None or isinstance(start, list):
             return KEYFRAMES
         return I2V if start is not None else T2V
 
@@ -116,13 +117,22 @@ class LTX2Engine(DiffusersEngine):
 
     # --- conditioning -----------------------------------------------------------------
 
-    def start_image(self, segment: Segment, previous: Clip | None) -> PIL.Image.Image | None:
-        """The frame the segment starts from: the previous chunk's frame where this one
-        begins (a continued chunk), else the start image, fitted to the segment's size."""
+    def start(
+        self, segment: Segment, previous: Clip | None
+    ) -> PIL.Image.Image | list[PIL.Image.Image] | None:
+        """What the segment starts from, fitted to its size: for a continued chunk, the
+        previous chunk's frames it re-renders (as many as LTX-2 holds: ``8k + 1`` ≤ the
+        overlap), so motion carries over and not only the pose; else the start image."""
         overlap = segment.conditioning.continue_from_previous
         if overlap and previous is not None:
-            frame = previous.frames[max(previous.num_frames - overlap, 0)]
-            return PIL.Image.fromarray(fit_image(frame, segment.width, segment.height, "cover"))
+            ratio = self.pipeline(self.base_pipeline).vae_temporal_compression_ratio
+            count = (min(overlap, previous.num_frames) - 1) // ratio * ratio + 1
+            first = previous.num_frames - overlap
+            frames = [
+                PIL.Image.fromarray(fit_image(f, segment.width, segment.height, "cover"))
+                for f in previous.frames[max(first, 0) : max(first, 0) + count]
+            ]
+            return frames if len(frames) > 1 else frames[0]
         return self._fitted(segment.conditioning.start_image, segment)
 
     def end_image(self, segment: Segment) -> PIL.Image.Image | None:
@@ -136,12 +146,12 @@ class LTX2Engine(DiffusersEngine):
     def conditions(
         self,
         segment: Segment,
-        start: PIL.Image.Image | None,
+        start: PIL.Image.Image | list[PIL.Image.Image] | None,
         end: PIL.Image.Image | None,
         anchor: PIL.Image.Image | None,
     ) -> list[Any]:
-        """``LTX2VideoCondition`` items: the start at latent frame 0, the end at the last,
-        the anchor at the middle (``ANCHOR_STRENGTH``)."""
+        """``LTX2VideoCondition`` items: the start (an image or frames) at latent frame 0,
+        the end at the last, the anchor at the middle (``ANCHOR_STRENGTH``)."""
         from diffusers.pipelines.ltx2 import LTX2VideoCondition
 
         out = []
@@ -221,8 +231,8 @@ class LTX2Engine(DiffusersEngine):
         )
         generator = self.generator(segment.seed)
         video = (
-            self._anchored_video(segment, start, anchor, generator)
-            if anchor is not None
+            self._conditioned_video(segment, start, anchor, generator)
+            if anchor is not None or isinstance(start, list)
             else self._noisy_video(pipe, segment, start, generator)
         )
         audio = self.user_audio_latents(segment, grid.audio_frames)
@@ -264,9 +274,9 @@ class LTX2Engine(DiffusersEngine):
         )
         return Stream(latents, mask)
 
-    def _anchored_video(self, segment, start, anchor, generator) -> Stream:
-        """Starting video latents with the start image (held) and the identity anchor
-        (appended tokens at ``ANCHOR_STRENGTH``), prepared as ``LTX2ConditionPipeline`` does."""
+    def _conditioned_video(self, segment, start, anchor, generator) -> Stream:
+        """Starting video latents with the start image or frames (held) and the identity
+        anchor (appended tokens at ``ANCHOR_STRENGTH``), as ``LTX2ConditionPipeline`` makes them."""
         pipe = self.pipeline(PIPELINES[KEYFRAMES])
         latents, mask, clean, coords = pipe.prepare_latents(
             self.conditions(segment, start, None, anchor),

@@ -199,7 +199,7 @@ export class Queue {
     const plan = sidecar.plan;
     const box = el("div");
     box.append(el("p", { class: "seed" }, "Seed ", el("b", { class: "seed-value", text: String(sidecar.seeds.task) }),
-      ` · ${plan.width}×${plan.height} · ${plan.fps} fps · ${plan.segments.length} segments`));
+      ` · ${plan.width}×${plan.height} · ${plan.fps} fps · ${plan.segments.length} segment${plan.segments.length === 1 ? "" : "s"}`));
     const tier = sidecar.tier;
     box.append(el("p", {}, "Tier ", el("b", { text: tier.name }), ": ", tier.reasons.join("; ")));
     const rows = plan.segments.map((s) => el("tr", {},
@@ -209,12 +209,19 @@ export class Queue {
       el("td", { text: `${num(s.keep_frames / s.fps)} s` }),
       el("td", { text: s.camera }),
       el("td", { class: "mono", text: String(s.seed) }),
+      el("td", { class: "anchor", text: anchorLabel(s.conditioning?.anchor) }),
       el("td", { class: "action", text: s.action || s.prompt })));
     box.append(el("table", { class: "plan" },
       el("caption", { text: "Plan: one row per engine call" }),
-      el("thead", {}, el("tr", {}, ...["#", "Shot", "Start", "Length", "Camera", "Seed", "Action"].map((h) => el("th", { scope: "col", text: h })))),
+      el("thead", {}, el("tr", {}, ...["#", "Shot", "Start", "Length", "Camera", "Seed", "Anchored on", "Action"].map((h) => el("th", { scope: "col", text: h })))),
       el("tbody", {}, ...rows)));
     if (plan.notes?.length) box.append(el("ul", { class: "notes" }, ...plan.notes.map((n) => el("li", { text: n }))));
     return box;
   }
+}
+
+/** What keeps a segment's characters the same: shot 1's key frame, the avatar's picture, or nothing. */
+function anchorLabel(anchor) {
+  if (!anchor) return "—";
+  return anchor.shot ? `shot ${anchor.shot} key frame (${anchor.frame})` : "the picture";
 }
