@@ -64,6 +64,8 @@ def test_a_finished_draft_is_rendered_again_at_4k_with_its_seed_and_plan(make_se
     assert final["seeds"] == drafted["seeds"]
     assert final["request"]["seed"] == drafted["seeds"]["task"] and drafted["request"]["seed"] is None
     assert _sizeless(final["plan"]) == _sizeless(drafted["plan"])
+    assert final["final"]["seed"] == drafted["seeds"]["task"]  # the final names its draft
+    assert Path(final["final"]["draft"]) == small_video.with_suffix(".json").resolve()
 
     # the studio lists it with the draft's prompt
     tasks = service.client.get("/v1/studio/tasks", headers=headers).json()["data"]

@@ -16,6 +16,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ..errors import Cancelled, InputError, ReelforgeError
@@ -149,6 +150,8 @@ class Executor:
                 artifact = self._extend(task, options)
             else:
                 artifact = self.render(task.translated, **options)
+            if task.endpoint == "final":
+                self._note_draft(task, artifact)
             rel = self.store.artifacts.relative
             video = {
                 "id": f"{task.id}-0",
@@ -201,6 +204,23 @@ class Executor:
             source={"task_id": source_task.id, "video_id": spec["video_id"]},
             **options,
         )
+
+    def _note_draft(self, task: Task, artifact: Any) -> None:
+        """A final's sidecar names the draft it re-renders (when the draft's is still there)."""
+        from .final import read_draft, record_final
+
+        draft = self.store.get_any(str(task.request.get("task_id", "")))
+        if draft is None or not draft.videos:
+            return
+        sidecar = self.store.artifacts.resolve(
+            Path(draft.videos[0]["path"]).with_suffix(".json").as_posix()
+        )
+        if sidecar is None:
+            return
+        try:
+            record_final(artifact.sidecar, read_draft(sidecar))
+        except (InputError, OSError) as exc:
+            log.warning("final %s: the draft's sidecar could not be noted: %s", task.id, exc)
 
     def _progress(self, task: Task, token: CancelToken) -> Callable[[ProgressEvent], None]:
         last = {"at": 0.0, "percent": -1}
