@@ -3,12 +3,14 @@
 A concrete engine (``engines/ltx2.py``, ``engines/wan.py``, ...) sets ``name`` and
 ``base_pipeline`` (the diffusers class its folder holds), and implements ``render``
 by calling :meth:`pipeline` for the pipeline class a mode needs; pipelines of one
-engine share their components (``from_pipe``), so switching modes loads nothing.
+engine share their components (``from_pipe``), so switching modes loads nothing, and
+engines of several tiers on one folder share one loaded copy.
 """
 
 from __future__ import annotations
 
 import gc
+import weakref
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -18,6 +20,14 @@ import torch
 from ..media.clip import Audio, Clip
 from .base import Engine, SpeedOptions, StepCallback
 from .weights import locate_weights
+
+_shared: weakref.WeakValueDictionary[tuple, Any] = weakref.WeakValueDictionary()
+"""Loaded base pipelines by (class, folder, device, speed options). Tiers of one engine on
+one folder (cinema, budget and avatar all run LTX-2) share one copy of the weights
+instead of loading it once per tier; it is freed when the last engine lets go of it.
+The registry's lock serialises loads."""
+_reports: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
+"""The speed report of each shared pipeline (what ``prepare`` applied)."""
 
 
 class DiffusersEngine(Engine):
@@ -45,9 +55,14 @@ class DiffusersEngine(Engine):
         self.dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
         self.speed = speed or SpeedOptions()
         self.folder = locate_weights(self.name, self.model_path, self.tier)
-        cls = getattr(diffusers, self.base_pipeline)
-        base = cls.from_pretrained(self.folder, dtype=self.dtype)
-        self._pipelines = {self.base_pipeline: self.prepare(base)}
+        key = (self.base_pipeline, str(self.folder.resolve()), str(self.device), self.speed)
+        base = _shared.get(key)
+        if base is None:
+            cls = getattr(diffusers, self.base_pipeline)
+            base = self.prepare(cls.from_pretrained(self.folder, dtype=self.dtype))
+            _shared[key], _reports[base] = base, self.speed_report
+        self.speed_report = _reports.get(base)
+        self._pipelines = {self.base_pipeline: base}
 
     def prepare(self, pipe: Any) -> Any:
         """Apply the speed and memory options to a freshly loaded pipeline and place it on
@@ -71,6 +86,7 @@ class DiffusersEngine(Engine):
         return self._pipelines[class_name]
 
     def unload(self) -> None:
+        """Drop this engine's pipelines; the weights go when no other tier uses them."""
         self._pipelines.clear()
         gc.collect()
         if torch.cuda.is_available():

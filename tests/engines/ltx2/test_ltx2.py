@@ -663,6 +663,33 @@ def test_tier_recipes():
     assert not tiny.stg and tiny.pipeline_kwargs()["stg_scale"] == 0.0
 
 
+def test_tiers_on_one_folder_share_one_loaded_copy(tiny_ltx2, tmp_path):
+    """cinema and avatar both run LTX-2: one set of weights in memory, not one per tier;
+    freed when the last of them is unloaded."""
+    import gc
+    import shutil
+    import weakref
+
+    from reelforge.engines.ltx2.engine import LTX2Engine
+
+    folder = shutil.copytree(tiny_ltx2, tmp_path / "LTX-2")  # not the session's engine's
+    cinema, avatar = LTX2Engine(folder, tier="cinema"), LTX2Engine(folder, tier="avatar")
+    cinema.load("cpu")
+    avatar.load("cpu")
+    assert cinema.recipe(None).steps != avatar.recipe(None).steps
+    base = cinema.pipeline(cinema.base_pipeline)
+    assert avatar.pipeline(avatar.base_pipeline) is base
+    assert avatar.pipeline("LTX2ConditionPipeline").transformer is base.transformer
+    gone = weakref.ref(base)
+    del base
+    cinema.unload()
+    gc.collect()
+    assert gone() is not None  # the avatar tier still uses it
+    avatar.unload()
+    gc.collect()
+    assert gone() is None
+
+
 def test_tiny_folder_is_laid_out_like_the_hub_repo(tiny_ltx2):
     import json
 
