@@ -194,8 +194,17 @@ def test_our_loop_with_an_anchor_is_the_stock_condition_loop(engine, stock, inpu
         pipe, video, audio, grid, prompt=seg.prompt, negative_prompt="", guidance=guidance,
         steps=2, frame_rate=FPS,
     )
-    ref_v, ref_a = stock["LTX2ConditionPipeline"](
+    ref_v, _ = stock_latents(
+        stock, "LTX2ConditionPipeline", seg, guidance,
         conditions=engine.conditions(seg, start, None, anchor),
+    )
+    assert_same_video_latents(pipe, v[:, :tokens], grid, ref_v)
+
+
+def stock_latents(stock, name, seg, guidance, **inputs):
+    """The stock pipeline's final (video, audio) latents for ``seg``, no negative prompt."""
+    return stock[name](
+        **inputs,
         prompt=seg.prompt,
         negative_prompt="",
         width=SIZE,
@@ -209,12 +218,16 @@ def test_our_loop_with_an_anchor_is_the_stock_condition_loop(engine, stock, inpu
         return_dict=False,
         **guidance.pipeline_kwargs(),
     )
+
+
+def assert_same_video_latents(pipe, packed, grid, ref):
+    """Our packed normalised latents equal the stock pipeline's (unpacked, denormalised)."""
     ours = pipe._denormalize_latents(
-        pipe._unpack_latents(v[:, :tokens], grid.frames, grid.height, grid.width),
+        pipe._unpack_latents(packed, grid.frames, grid.height, grid.width),
         pipe.vae.latents_mean,
         pipe.vae.latents_std,
     )
-    np.testing.assert_allclose(ours.numpy(), ref_v.numpy(), atol=EXACT, rtol=0)
+    np.testing.assert_allclose(ours.numpy(), ref.numpy(), atol=EXACT, rtol=0)
 
 
 def test_our_loop_with_nothing_held_is_the_stock_loop(engine, stock, inputs):
@@ -255,27 +268,10 @@ def test_our_loop_with_nothing_held_is_the_stock_loop(engine, stock, inputs):
             steps=2,
             frame_rate=FPS,
         )
-        ref_v, ref_a = stock[name](
-            **({"image": image} if image is not None else {}),
-            prompt=seg.prompt,
-            negative_prompt="",
-            width=SIZE,
-            height=SIZE,
-            num_frames=FRAMES,
-            frame_rate=FPS,
-            num_inference_steps=2,
-            use_cross_timestep=False,
-            generator=torch.Generator("cpu").manual_seed(SEED),
-            output_type="latent",
-            return_dict=False,
-            **guidance.pipeline_kwargs(),
+        ref_v, ref_a = stock_latents(
+            stock, name, seg, guidance, **({"image": image} if image is not None else {})
         )
-        ours = pipe._denormalize_latents(
-            pipe._unpack_latents(v, grid.frames, grid.height, grid.width),
-            pipe.vae.latents_mean,
-            pipe.vae.latents_std,
-        )
-        np.testing.assert_allclose(ours.numpy(), ref_v.numpy(), atol=EXACT, rtol=0)
+        assert_same_video_latents(pipe, v, grid, ref_v)
         ours_a = pipe._unpack_audio_latents(
             pipe._denormalize_audio_latents(
                 a, pipe.audio_vae.latents_mean, pipe.audio_vae.latents_std
