@@ -10,7 +10,6 @@ Kling's code (see :mod:`reelforge.api.errors`).
 # No ``from __future__ import annotations`` here: FastAPI reads the route signatures,
 # which are built in closures below.
 
-import json
 import logging
 import shutil
 import uuid
@@ -27,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from .. import __version__
 from ..errors import InputError
 from ..jobs.callbacks import CallbackSender
-from ..jobs.final import check_final, final_request
+from ..jobs.final import check_final, final_request, read_draft
 from ..jobs.urls import check_url
 from ..jobs.worker import Executor, Render
 from ..lineup import TIERS, estimate, resolve_tier, select
@@ -442,12 +441,11 @@ def _final_task(
 
 def _draft_seed(store: Store, source: Any) -> int:
     """The seed a finished task was rendered with: its sidecar's, else its request's."""
-    video = source.videos[0]
-    sidecar = store.artifacts.resolve(Path(video["path"]).with_suffix(".json").as_posix())
+    sidecar = store.artifacts.sidecar(source.videos[0])
     if sidecar is not None:
         try:
-            return int(json.loads(sidecar.read_text(encoding="utf-8"))["seeds"]["task"])
-        except (OSError, ValueError, KeyError, TypeError):
+            return read_draft(sidecar, field="task_id").seed
+        except InputError:
             pass
     seed = (source.translated or {}).get("seed")
     if isinstance(seed, int) and not isinstance(seed, bool):

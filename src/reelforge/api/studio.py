@@ -163,7 +163,7 @@ def add_studio(
                 E.NOT_FOUND, f"task {task_id!r} has no finished video (status {task.status})"
             )
         video = task.videos[0]
-        path = store.artifacts.resolve(str(Path(video["path"]).with_suffix(".json").as_posix()))
+        path = store.artifacts.sidecar(video)
         if path is None:
             raise KlingError(E.NOT_FOUND, f"task {task_id!r} has no sidecar")
         sidecar = json.loads(path.read_text())

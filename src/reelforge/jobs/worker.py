@@ -16,7 +16,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 from ..errors import Cancelled, InputError, ReelforgeError
@@ -212,9 +211,7 @@ class Executor:
         draft = self.store.get_any(str(task.request.get("task_id", "")))
         if draft is None or not draft.videos:
             return
-        sidecar = self.store.artifacts.resolve(
-            Path(draft.videos[0]["path"]).with_suffix(".json").as_posix()
-        )
+        sidecar = self.store.artifacts.sidecar(draft.videos[0])
         if sidecar is None:
             return
         try:

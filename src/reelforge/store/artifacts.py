@@ -68,6 +68,10 @@ class LocalArtifacts:
             return None
         return path
 
+    def sidecar(self, video: dict) -> Path | None:
+        """The JSON sidecar beside a task's video (a ``videos`` entry), or ``None``."""
+        return self.resolve(PurePosixPath(video["path"]).with_suffix(".json").as_posix())
+
     @staticmethod
     def owner(relpath: str) -> int | None:
         """The account id a file path belongs to."""
