@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shutil
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +18,7 @@ from reelforge.media.decode import fit_image, read_audio
 from reelforge.media.encode import VideoWriter
 from reelforge.planning.plan import Conditioning, Reference, Segment, Span
 from reelforge.prompting.shots import CameraMove, DialogueLine
+from tests.wav import write_pcm16
 
 W, H = 256, 144
 LINES = (
@@ -61,12 +61,7 @@ def picture(path: Path, colour: tuple[int, int, int], size=(400, 320)) -> Path:
 
 
 def wav(path: Path, samples: np.ndarray, rate: int = 44_100) -> Path:
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes((np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes())
-    return path
+    return write_pcm16(path, (np.clip(samples, -1, 1) * 32767).astype("<i2"), rate)
 
 
 def bursts(seconds: float, rate: int = 44_100) -> np.ndarray:

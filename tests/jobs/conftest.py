@@ -1,4 +1,3 @@
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -6,6 +5,7 @@ import pytest
 from PIL import Image
 
 from reelforge.engines import registry
+from tests.wav import write_pcm16
 
 
 @pytest.fixture(autouse=True)
@@ -19,13 +19,7 @@ def fresh_registry(monkeypatch):
 def write_wav(path: Path, seconds: float, rate: int = 48_000, freq: float = 330.0) -> Path:
     t = np.arange(int(seconds * rate)) / rate
     tone = (0.4 * np.sin(2 * np.pi * freq * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 1.5 * t)))
-    pcm = (np.stack([tone, tone], axis=1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm.tobytes())
-    return path
+    return write_pcm16(path, (np.stack([tone, tone], axis=1) * 32767).astype("<i2"), rate)
 
 
 def write_image(path: Path, size=(480, 480), colour=(200, 120, 60)) -> Path:

@@ -10,6 +10,7 @@ from reelforge.jobs.progress import CancelToken
 from reelforge.jobs.runner import render
 from reelforge.media.decode import read_audio, read_video
 from reelforge.media.probe import probe_video
+from tests.wav import write_pcm16
 
 from .clock_engine import CALLS, level
 from .conftest import write_image, write_wav
@@ -106,7 +107,6 @@ def test_bad_input_is_rejected_before_any_work(tmp_path, clock):
 
 
 def test_avatar_windows_cut_in_the_users_pause_and_audio_is_read_once(tmp_path, clock, monkeypatch):
-    import wave
 
     from reelforge.jobs import runner
 
@@ -115,12 +115,7 @@ def test_avatar_windows_cut_in_the_users_pause_and_audio_is_read_once(tmp_path, 
     tone = 0.4 * np.sin(2 * np.pi * 330.0 * t)
     tone[int(8.6 * rate) : int(9.2 * rate)] = 0.0  # the only pause near the 10 s window
     pcm = (np.stack([tone, tone], axis=1) * 32767).astype("<i2")
-    path = tmp_path / "paused.wav"
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm.tobytes())
+    path = write_pcm16(tmp_path / "paused.wav", pcm, rate)
     request = avatar_request(tmp_path, 1.0) | {"audio_file": str(path)}
     reads = []
     real_read = runner.read_audio

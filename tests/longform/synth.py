@@ -3,7 +3,6 @@ known times, and a reference video with a moving figure and clicks at known time
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +10,7 @@ from PIL import Image
 
 from reelforge.media.clip import Audio, Clip
 from reelforge.media.encode import write_clip
+from tests.wav import write_pcm16
 
 RATE = 48_000
 NOISE_FLOOR = 1e-3
@@ -65,12 +65,7 @@ def _phrase(n: int, rng: np.random.Generator, rate: int) -> np.ndarray:
 def write_wav(path: Path, mono: np.ndarray, rate: int = RATE) -> Path:
     """``mono`` as a 16-bit stereo WAV (the right channel 0.8 times the left)."""
     pcm = (np.stack([mono, 0.8 * mono], axis=1) * 32767).round().astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm.tobytes())
-    return path
+    return write_pcm16(path, pcm, rate)
 
 
 def write_portrait(path: Path, size=(400, 480)) -> Path:

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-import wave
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
@@ -33,6 +32,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from reelforge.client import Client
+from tests.wav import write_pcm16
 
 READY_TIMEOUT_S = 90.0
 CLI_TIMEOUT_S = 120.0
@@ -367,12 +367,7 @@ def write_image(
 def write_wav(path: Path, seconds: float = 3.0, rate: int = 16000) -> Path:
     t = np.arange(round(seconds * rate)) / rate
     samples = (np.sin(2 * np.pi * 220 * t) * 0.3 * np.sin(2 * np.pi * 3 * t) * 32000).astype("<i2")
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(rate)
-        out.writeframes(samples.tobytes())
-    return path
+    return write_pcm16(path, samples, rate)
 
 
 def write_video(

@@ -9,7 +9,6 @@ of ``n`` bytes, for the size limits, which are checked before the file is read).
 
 from __future__ import annotations
 
-import wave
 from fractions import Fraction
 from itertools import count
 from pathlib import Path
@@ -18,6 +17,8 @@ import av
 import numpy as np
 import pytest
 from PIL import Image
+
+from tests.wav import write_pcm16
 
 _INT_SAMPLES = {"s16": np.int16, "s32": np.int32}
 _CODECS = {"mp4": "libx264", "mov": "libx264", "webm": "libvpx", "mkv": "libx264"}
@@ -59,13 +60,7 @@ class Files:
         """A mono 16-bit sine WAV."""
         path = self._path("wav")
         t = np.arange(round(seconds * rate)) / rate
-        samples = (np.sin(2 * np.pi * 220 * t) * 8000).astype("<i2")
-        with wave.open(str(path), "wb") as out:
-            out.setnchannels(1)
-            out.setsampwidth(2)
-            out.setframerate(rate)
-            out.writeframes(samples.tobytes())
-        return path
+        return write_pcm16(path, (np.sin(2 * np.pi * 220 * t) * 8000).astype("<i2"), rate)
 
     def audio(self, seconds: float, fmt: str, codec: str, rate: int = 48000) -> Path:
         """An audio file of another container/codec, encoded with PyAV."""

@@ -1,11 +1,12 @@
 """One tiny random LTX-2 per test session, saved like the Hub repo and loaded back by reelforge."""
 
-import wave
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+
+from tests.wav import write_pcm16
 
 pytest.importorskip("diffusers")
 
@@ -17,13 +18,7 @@ def write_wav(path: Path, seconds: float, freq: float, rate: int = 48_000) -> Pa
     """A stereo tone with a syllable-like amplitude envelope (4 Hz)."""
     t = np.arange(int(seconds * rate)) / rate
     tone = 0.4 * np.sin(2 * np.pi * freq * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 4.0 * t))
-    pcm = (np.stack([tone, 0.8 * tone], axis=1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as w:
-        w.setnchannels(2)
-        w.setsampwidth(2)
-        w.setframerate(rate)
-        w.writeframes(pcm.tobytes())
-    return path
+    return write_pcm16(path, (np.stack([tone, 0.8 * tone], axis=1) * 32767).astype("<i2"), rate)
 
 
 def write_image(path: Path, seed: int, size=(480, 360)) -> Path:
