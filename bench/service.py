@@ -20,10 +20,9 @@ each with a 30 s timeout.
 from __future__ import annotations
 
 import argparse
-import json
+import contextlib
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import threading
@@ -32,10 +31,12 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import httpx
-import jwt
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 from machine import machine_line  # noqa: E402
+
+from tests.service.harness import Server, kling_jwt  # noqa: E402  (the tests' own server harness)
 
 MAX_REQUESTS = 2000
 IN_FLIGHT = 64
@@ -48,101 +49,12 @@ BODY = {
 }
 
 
-def token(ak: str, sk: str) -> str:
-    now = int(time.time())
-    return jwt.encode(
-        {"iss": ak, "exp": now + 1800, "nbf": now - 5},
-        sk,
-        algorithm="HS256",
-        headers={"alg": "HS256", "typ": "JWT"},
-    )
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class LocalServer:
-    def __init__(self, workers: int, database_url: str | None) -> None:
-        self.tmp = tempfile.TemporaryDirectory(prefix="rf-bench-")
-        self.home = Path(self.tmp.name)
-        self.env = {
-            **os.environ,
-            "REELFORGE_HOME": str(self.home),
-            "REELFORGE_MAX_RUNNING_TASKS": "100000",
-            "REELFORGE_RATE_LIMIT_PER_SECOND": "100000",
-            "REELFORGE_RATE_LIMIT_BURST": "100000",
-        }
-        self.env.pop("REELFORGE_DATABASE_URL", None)
-        if database_url:
-            self.env["REELFORGE_DATABASE_URL"] = database_url
-        self.port = free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
-        self.workers = workers
-        self.proc: subprocess.Popen | None = None
-
-    def cli(self, *args: str) -> str:
-        return subprocess.run(
-            [sys.executable, "-m", "reelforge", *args],
-            env=self.env,
-            check=True,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        ).stdout
-
-    def start(self) -> tuple[str, str]:
-        out = self.cli("keys", "create", "--account", "bench", "--json")
-        keys = json.loads(out[out.index("{") : out.rindex("}") + 1])
-        self.cli("credits", "grant", "100000000", "--account", "bench")
-        self.log = (self.home / "serve.log").open("wb")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "reelforge",
-                "serve",
-                "--previz",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--workers",
-                str(self.workers),
-            ],
-            env=self.env,
-            stdout=self.log,
-            stderr=subprocess.STDOUT,
-        )
-        deadline = time.monotonic() + 90
-        while True:
-            if self.proc.poll() is not None:
-                raise SystemExit(
-                    f"reelforge serve exited: {(self.home / 'serve.log').read_text()[-2000:]}"
-                )
-            try:
-                if httpx.get(self.url + "/openapi.json", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline:
-                raise SystemExit("reelforge serve did not answer in 90 s")
-            time.sleep(0.1)
-        return keys["access_key"], keys["secret_key"]
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=20)
-        self.tmp.cleanup()
+UNLIMITED = {
+    "REELFORGE_MAX_RUNNING_TASKS": "100000",
+    "REELFORGE_RATE_LIMIT_PER_SECOND": "100000",
+    "REELFORGE_RATE_LIMIT_BURST": "100000",
+}
+"""The server's own limits lifted: the bench measures latency, not the limiter."""
 
 
 def pct(values: list[float], q: float) -> float:
@@ -154,7 +66,7 @@ def pct(values: list[float], q: float) -> float:
 
 def run(url: str, ak: str, sk: str, rate: float, seconds: float) -> dict:
     n = min(MAX_REQUESTS, int(rate * seconds))
-    headers = {"Authorization": f"Bearer {token(ak, sk)}"}
+    headers = {"Authorization": f"Bearer {kling_jwt(ak, sk)}"}
     submit_ms: list[float] = []
     query_ms: list[float] = []
     errors: dict[str, int] = {}
@@ -228,22 +140,23 @@ def main() -> None:
     if not (0 < args.rate <= 200 and 0 < args.seconds <= 120):
         raise SystemExit("keep it bounded: 0 < rate ≤ 200, 0 < seconds ≤ 120")
 
-    server = None
-    if args.url:
-        if not (args.access_key and args.secret_key):
-            raise SystemExit("--url needs --access-key and --secret-key")
-        url, ak, sk = args.url.rstrip("/"), args.access_key, args.secret_key
-        store = "(running server)"
-    else:
-        server = LocalServer(args.workers, args.database_url)
-        ak, sk = server.start()
-        url = server.url
-        store = "PostgreSQL" if args.database_url else "SQLite"
-    try:
+    with contextlib.ExitStack() as cleanup:
+        if args.url:
+            if not (args.access_key and args.secret_key):
+                raise SystemExit("--url needs --access-key and --secret-key")
+            url, ak, sk = args.url.rstrip("/"), args.access_key, args.secret_key
+            store = "(running server)"
+        else:
+            home = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="rf-bench-")))
+            server = Server(
+                home / "home", args=("--workers", str(args.workers)), env=UNLIMITED,
+                database_url=args.database_url,
+            )
+            cleanup.callback(server.stop)
+            account = server.start().account("bench", credits=100_000_000)
+            url, ak, sk = server.url, account.access_key, account.secret_key
+            store = "PostgreSQL" if args.database_url else "SQLite"
         res = run(url, ak, sk, args.rate, args.seconds)
-    finally:
-        if server is not None:
-            server.stop()
 
     ok = len(res["submit"])
     print(
