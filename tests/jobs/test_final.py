@@ -8,7 +8,7 @@ import json
 import pytest
 
 from reelforge.errors import InputError
-from reelforge.jobs.final import check_final, final_request, read_draft, record_final
+from reelforge.jobs.final import check_final, final_note, final_request, read_draft
 from reelforge.jobs.runner import prepare
 from reelforge.lineup import select
 from reelforge.planning.planner import plan
@@ -163,8 +163,7 @@ def test_read_draft_takes_the_sidecar_or_the_video_beside_it(tmp_path):
         draft = read_draft(tmp_path / given)
         assert (draft.seed, draft.tier, draft.previz, draft.resolution) == (42, "cinema", True, "720p")
         assert (draft.width, draft.height) == (1280, 720) and draft.sidecar == tmp_path / "d.json"
-    record_final(tmp_path / "d.json", draft)
-    assert json.loads((tmp_path / "d.json").read_text())["final"]["seed"] == 42
+    assert final_note(draft)["final"]["seed"] == 42
 
     with pytest.raises(InputError, match="no sidecar"):
         read_draft(tmp_path / "missing.mp4")

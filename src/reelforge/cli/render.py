@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -95,7 +94,7 @@ def _final(
 ) -> None:
     """``video --final DRAFT``: the draft's request at 4k (or ``resolution``) with its seed
     and tier; rendered on the tier's engine unless ``--previz`` is given again."""
-    from ..jobs.final import FINAL_RESOLUTION, final_request, read_draft, record_final
+    from ..jobs.final import FINAL_RESOLUTION, final_note, final_request, read_draft
     from ..lineup import TIERS
 
     if conflicts:
@@ -117,10 +116,7 @@ def _final(
         f"on {'the animatic (--previz)' if previz else tier.traits.label}"
     )
     hint = "" if previz else "For a final (its tier is the draft's), add --previz to render its plan with the animatic engine."
-    _render(
-        data, output, previz, size, steps, engine, hint=hint,
-        after=lambda artifact: record_final(artifact.sidecar, draft),
-    )
+    _render(data, output, previz, size, steps, {**engine, "sidecar_extra": final_note(draft)}, hint=hint)
 
 
 @app.command()
@@ -311,10 +307,9 @@ def _engine_options(model_path: Path | None, preset: str | None, low_vram: bool 
 def _render(
     data: dict[str, Any], output: Path, previz: bool, size: str | None, steps: int | None,
     engine_options: dict[str, Any] | None = None, *, hint: str = "",
-    after: Callable[[Any], None] | None = None,
 ) -> None:
-    """Render ``data`` with a progress bar; ``after(artifact)`` runs once it is written;
-    ``hint`` is added to an engine-unavailable message."""
+    """Render ``data`` with a progress bar; ``engine_options`` go to ``render``; ``hint`` is
+    added to an engine-unavailable message."""
     from ..jobs.progress import ProgressEvent
     from ..jobs.runner import render
 
@@ -332,8 +327,6 @@ def _render(
                 bar.update(task, completed=event.fraction, description=label)
 
             artifact = render(data, output=output, progress=on_progress, previz=previz, size=dims, steps=steps, **(engine_options or {}))
-            if after is not None:
-                after(artifact)
     except KeyboardInterrupt:
         console.print("[red]cancelled[/]: nothing was written")
         raise typer.Exit(130) from None

@@ -9,7 +9,7 @@ rendered as an animatic previz is re-rendered on its tier's own engine unless th
 caller asks for previz again.
 
 :func:`read_draft` reads a draft's JSON sidecar (given it or the MP4 beside it), and
-:func:`record_final` notes the draft in the final's sidecar. The CLI's ``video --final``
+:func:`final_note` is the entry naming the draft in the final's sidecar. The CLI's ``video --final``
 and the API's ``POST /v1/videos/final`` use them.
 """
 
@@ -24,7 +24,6 @@ from typing import Any
 from ..errors import InputError
 from ..lineup.select import select
 from ..lineup.tiers import ALL_WORKFLOWS, TIERS, Tier, resolve_tier
-from ..media.assemble import write_sidecar
 from ..spec import limits
 from ..spec.requests import parse_request
 
@@ -146,18 +145,17 @@ def read_draft(path: str | Path, field: str = "final") -> Draft:
     )
 
 
-def record_final(sidecar: str | Path, draft: Draft) -> None:
-    """Note in a final's sidecar which draft it re-renders."""
-    sidecar = Path(sidecar)
-    data = json.loads(sidecar.read_text(encoding="utf-8"))
-    data["final"] = {
-        "draft": str(draft.sidecar.resolve()),
-        "draft_resolution": draft.resolution,
-        "draft_size": [draft.width, draft.height],
-        "draft_previz": draft.previz,
-        "seed": draft.seed,
+def final_note(draft: Draft) -> dict[str, Any]:
+    """The entry a final's sidecar gets (``render(sidecar_extra=...)``): the draft it re-renders."""
+    return {
+        "final": {
+            "draft": str(draft.sidecar.resolve()),
+            "draft_resolution": draft.resolution,
+            "draft_size": [draft.width, draft.height],
+            "draft_previz": draft.previz,
+            "seed": draft.seed,
+        }
     }
-    write_sidecar(sidecar, data)
 
 
 def _draft_tier(draft_request: Mapping[str, Any], tier: str | None) -> Tier:

@@ -59,6 +59,7 @@ def render(
     model_path: str | Path | None = None,
     device: str | None = None,
     speed: SpeedOptions | None = None,
+    sidecar_extra: dict[str, Any] | None = None,
 ) -> Artifact:
     """Render ``request`` to an MP4 with a poster and a JSON sidecar beside it.
 
@@ -66,7 +67,8 @@ def render(
     chosen tier's plan with the animatic engine. ``size``/``steps`` override the presets;
     ``model_path`` is a local diffusers folder for the tier's engine; ``device`` and
     ``speed`` go to the engine (default: the GPU when there is one, the tier's preset). Raises :class:`~reelforge.errors.InputError`
-    before any work when the request breaks a limit.
+    before any work when the request breaks a limit. ``sidecar_extra``: more entries for
+    the sidecar (a final's draft).
     """
     cancel = cancel or CancelToken()
     timings = Timings()
@@ -85,7 +87,7 @@ def render(
 
     # 5. Poster and sidecar beside the video.
     artifact = finish(job, video_path, poster, plan.total_frames / plan.fps, plan.audio_source != "none")
-    write_sidecar(artifact.sidecar, sidecar(job, artifact, timings))
+    write_sidecar(artifact.sidecar, {**sidecar(job, artifact, timings), **(sidecar_extra or {})})
     progress(ProgressEvent("done", 1.0, f"wrote {video_path}"))
     return artifact
 

@@ -148,9 +148,9 @@ class Executor:
             if task.workflow == "extend":
                 artifact = self._extend(task, options)
             else:
-                artifact = self.render(task.translated, **options)
-            if task.endpoint == "final":
-                self._note_draft(task, artifact)
+                note = self._draft_note(task) if task.endpoint == "final" else None
+                extra = {"sidecar_extra": note} if note else {}
+                artifact = self.render(task.translated, **options, **extra)
             rel = self.store.artifacts.relative
             video = {
                 "id": f"{task.id}-0",
@@ -204,20 +204,19 @@ class Executor:
             **options,
         )
 
-    def _note_draft(self, task: Task, artifact: Any) -> None:
-        """A final's sidecar names the draft it re-renders (when the draft's is still there)."""
-        from .final import read_draft, record_final
+    def _draft_note(self, task: Task) -> dict[str, Any] | None:
+        """The sidecar entry naming a final's draft (``None`` when its sidecar is gone)."""
+        from .final import final_note, read_draft
 
         draft = self.store.get_any(str(task.request.get("task_id", "")))
-        if draft is None or not draft.videos:
-            return
-        sidecar = self.store.artifacts.sidecar(draft.videos[0])
+        sidecar = self.store.artifacts.sidecar(draft.videos[0]) if draft and draft.videos else None
         if sidecar is None:
-            return
+            return None
         try:
-            record_final(artifact.sidecar, read_draft(sidecar))
-        except (InputError, OSError) as exc:
-            log.warning("final %s: the draft's sidecar could not be noted: %s", task.id, exc)
+            return final_note(read_draft(sidecar))
+        except InputError as exc:
+            log.warning("final %s: the draft's sidecar could not be read: %s", task.id, exc)
+            return None
 
     def _progress(self, task: Task, token: CancelToken) -> Callable[[ProgressEvent], None]:
         last = {"at": 0.0, "percent": -1}
