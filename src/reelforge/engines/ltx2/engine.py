@@ -38,7 +38,7 @@ from ..diffusers_engine import DiffusersEngine
 from . import presets
 from .audio import decode_audio, encode_audio, latent_frames, to_audio
 from .held import PromptCache, Stream, denoise
-from .video import decode_video, encode_frames, grid_for, image_tensor
+from .video import decode_video, encode_frames, grid_for, image_tensor, video_latent_frames
 
 T2V, I2V, KEYFRAMES, A2V = "text-to-video", "image-to-video", "keyframes", "audio-to-video"
 PIPELINES = {
@@ -160,8 +160,7 @@ class LTX2Engine(DiffusersEngine):
         if end is not None:
             out.append(LTX2VideoCondition(frames=end, index=-1))
         if anchor is not None:
-            ratio = self.pipeline(self.base_pipeline).vae_temporal_compression_ratio
-            middle = max(((segment.frames - 1) // ratio + 1) // 2, 1)
+            middle = max(video_latent_frames(self.pipeline(self.base_pipeline), segment.frames) // 2, 1)
             out.append(
                 LTX2VideoCondition(frames=anchor, index=middle, strength=presets.ANCHOR_STRENGTH)
             )

@@ -11,10 +11,15 @@ from diffusers.utils.torch_utils import randn_tensor
 from .held import Grid
 
 
+def video_latent_frames(pipe, frames: int) -> int:
+    """Latent frames the video VAE makes of ``frames`` frames (``8k + 1`` → ``k + 1``)."""
+    return (frames - 1) // pipe.vae_temporal_compression_ratio + 1
+
+
 def grid_for(pipe, frames: int, width: int, height: int, audio_frames: int) -> Grid:
     """Latent sizes of ``frames`` frames of ``width``×``height`` (as the pipelines count them)."""
     return Grid(
-        frames=(frames - 1) // pipe.vae_temporal_compression_ratio + 1,
+        frames=video_latent_frames(pipe, frames),
         height=height // pipe.vae_spatial_compression_ratio,
         width=width // pipe.vae_spatial_compression_ratio,
         audio_frames=audio_frames,
