@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import numpy as np
@@ -25,7 +25,6 @@ LINES = (
     DialogueLine(speaker="Mara", text="Stay."),
     DialogueLine(speaker="Jonas", text="I can't, the boat is leaving tonight."),
 )
-has_espeak = shutil.which("espeak-ng") is not None
 
 
 def segment(**kw) -> Segment:
@@ -148,7 +147,6 @@ def test_silence_without_tts(monkeypatch):
     assert not np.any(clip.audio.samples)
 
 
-@pytest.mark.skipif(not has_espeak, reason="espeak-ng not installed")
 def test_dialogue_is_spoken_inside_its_subtitle_windows():
     seg = segment(frames=96, audio=True, dialogue=LINES)
     samples = render(seg).audio.samples
@@ -160,7 +158,6 @@ def test_dialogue_is_spoken_inside_its_subtitle_windows():
     assert np.abs(samples[:, round(second.start * AUDIO_RATE) :]).max() > 0.05
 
 
-@pytest.mark.skipif(not has_espeak, reason="espeak-ng not installed")
 def test_speakers_get_distinct_stable_voices():
     a = tts.speak(DialogueLine(speaker="A", text="Hello there."), 0)
     b = tts.speak(DialogueLine(speaker="B", text="Hello there."), 1)
@@ -170,8 +167,41 @@ def test_speakers_get_distinct_stable_voices():
     assert a.samples.shape != b.samples.shape or not np.array_equal(a.samples, b.samples)
 
 
+def test_speech_comes_with_the_install_not_the_espeak_ng_program(monkeypatch, tmp_path):
+    """The wheel's library speaks with no ``espeak-ng`` on PATH and none on the system."""
+    monkeypatch.setenv("PATH", str(tmp_path))
+    monkeypatch.setattr(tts.ctypes.util, "find_library", lambda name: None)
+    tts.library.cache_clear()
+    try:
+        voice = tts.speak(LINES[1], 3)
+        assert tts.library() is not None and tts.library().origin == "espeakng-loader"
+    finally:
+        tts.library.cache_clear()
+    assert voice is not None and np.abs(voice.samples).max() > 0.05
+
+
+def test_lines_spoken_on_many_threads_at_once_are_each_the_same():
+    line = DialogueLine(speaker="A", text="The boat is leaving tonight.")
+    alone = tts.speak(line, 2)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        together = list(pool.map(lambda _: tts.speak(line, 2), range(8)))
+    assert all(np.array_equal(alone.samples, voice.samples) for voice in together)
+
+
+def test_a_library_that_does_not_speak_gives_silence(monkeypatch, tmp_path):
+    broken = tmp_path / "libespeak-ng.so"
+    broken.write_bytes(b"not a library")
+    monkeypatch.setattr(tts, "_candidates", lambda: [tts.Library(str(broken), None, "test")])
+    tts.library.cache_clear()
+    try:
+        assert not tts.tts_available()
+        assert tts.speak(LINES[0], 0) is None
+    finally:
+        tts.library.cache_clear()
+
+
 def test_speak_without_tts_is_none(monkeypatch):
-    monkeypatch.setattr(tts, "tts_available", lambda: False)
+    monkeypatch.setattr(tts, "library", lambda: None)
     assert tts.speak(LINES[0], 0) is None
 
 
