@@ -157,3 +157,19 @@ def test_final_rerenders_a_draft_at_4k_with_its_seed_and_plan(tmp_path):
     bare = reelforge("video", "-o", tmp_path)
     assert bare.returncode == 2 and "prompt: give a prompt, or --final DRAFT" in " ".join(bare.stderr.split())
     assert not list(tmp_path.glob("again*")) and not list(tmp_path.glob("text2video-*"))
+
+
+def test_a_tier_without_resolution_renders_at_its_own(tmp_path):
+    """``--tier turbo`` alone is a 720p turbo render (turbo offers only 720p), on the
+    tier's plan (``--previz``), and its estimate prices it at 720p."""
+    r = reelforge("video", "A cat walks", "--tier", "turbo", "--duration", "3", "--previz", "-o", tmp_path / "cat.mp4")
+    assert r.returncode == 0, r.stderr
+    sidecar = json.loads((tmp_path / "cat.json").read_text())
+    assert sidecar["request"]["resolution"] == "720p" and sidecar["plan"]["tier"] == "turbo"
+    assert (probe_video(tmp_path / "cat.mp4").width, probe_video(tmp_path / "cat.mp4").height) == (1280, 720)
+    r = reelforge("estimate", "A cat walks", "--tier", "turbo")
+    assert r.returncode == 0, r.stderr
+    assert "turbo: 15 credits (3/s × 5 s, silent)" in " ".join(r.stderr.split())
+    # a silent draft: the guide picks turbo, so 720p too
+    r = reelforge("estimate", "A cat walks", "--draft", "--no-audio")
+    assert r.returncode == 0 and "turbo" in r.stderr, r.stderr

@@ -111,7 +111,9 @@ def test_refusals_name_task_id(make_service):
     missing = _final(service, headers)
     assert missing["code"] == 1200 and missing["message"].startswith("task_id:")
     balance = service.store.balance(service.store.account("a").id)
-    assert balance == 1000 - 90 - 9 - 18  # the three drafts; no refused final was charged
+    # the three drafts (the seedless one without mode: cinema's own 1080p, 8/s); no refused
+    # final was charged
+    assert balance == 1000 - 90 - 9 - 24
 
 
 def test_an_unfinished_task_is_refused(make_service):

@@ -142,7 +142,7 @@ def test_translation_reaches_the_renderer(make_service, media):
     assert (
         i2v["image"].endswith(".jpg")
         and i2v["end_image"].endswith(".png")
-        and i2v["resolution"] == "720p"
+        and i2v["resolution"] == "1080p"  # no mode: the guide's tier's own (cinema)
     )
     assert omni["images"][0]["type"] == "reference" and omni["elements"][0]["name"] == "Ada"
     assert omni["video"]["path"].endswith(".mp4") and omni["video"]["keep_original_sound"] is False

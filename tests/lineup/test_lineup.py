@@ -1,7 +1,7 @@
 import pytest
 
 from reelforge.errors import InputError
-from reelforge.lineup import TIERS, estimate, resolve_tier, select
+from reelforge.lineup import TIERS, estimate, resolve_tier, select, with_default_resolution
 from reelforge.spec.requests import parse_request
 
 
@@ -105,3 +105,32 @@ def test_every_tier_prices_every_resolution_it_offers():
         assert set(tier.resolutions) <= set(tier.prices), tier.name
         assert set(tier.resolutions) <= set(tier.speed) | set(tier.resolutions), tier.name
         assert tier.engine
+
+
+def test_every_tier_defaults_to_a_resolution_it_offers_and_prices():
+    for tier in TIERS.values():
+        assert (
+            tier.default_resolution in tier.resolutions and tier.default_resolution in tier.prices
+        )
+    assert TIERS["turbo"].default_resolution == "720p"
+
+
+@pytest.mark.parametrize(
+    ("data", "resolution"),
+    [
+        ({"tier": "turbo"}, "720p"),
+        ({"tier": "kling-v2-5-turbo", "resolution": None}, "720p"),
+        ({"tier": "cinema"}, "1080p"),
+        ({"tier": "turbo", "resolution": "1080p"}, "1080p"),  # named: kept (and refused later)
+        ({"draft": True, "audio": False}, "720p"),  # the guide's silent draft: turbo
+        ({"draft": True, "audio": True}, "1080p"),  # a draft with sound: budget
+        ({"audio": False}, "1080p"),  # cinema
+        ({"workflow": "motion", "image": "a.png", "video": "b.mp4"}, "1080p"),
+    ],
+)
+def test_a_request_without_resolution_gets_its_tiers_default(data, resolution):
+    filled = with_default_resolution({"workflow": "text2video", **data})
+    assert filled["resolution"] == resolution
+    if "resolution" not in data:
+        request = parse_request(filled)
+        assert select(request, 5.0).tier.default_resolution == resolution

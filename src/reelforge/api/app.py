@@ -495,6 +495,7 @@ def _tier(t: Any) -> dict[str, Any]:
         "workflows": list(t.workflows),
         "max_duration": t.max_duration,
         "resolutions": list(t.resolutions),
+        "default_resolution": t.default_resolution,
         "fps": t.fps,
         "audio": t.audio,
         "prices": {r: {"silent": p[0], "with_audio": p[1]} for r, p in t.prices.items()},

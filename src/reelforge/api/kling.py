@@ -17,6 +17,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from ..errors import InputError
+from ..lineup import with_default_resolution
 from ..spec.limits import PROMPT_MAX_CHARS
 from ..spec.rules import check_text
 
@@ -32,7 +33,6 @@ ENDPOINTS: dict[str, str] = {
 """Kling product path (under ``/v1/videos/``) → our workflow. ``final`` (a reelforge
 extension) re-renders a finished task: its tasks keep their draft's workflow."""
 MODES = {"std": "720p", "pro": "1080p", "4k": "4k"}
-DEFAULT_MODE = "std"
 FINAL_MODE = "4k"
 TEXT_MAX = PROMPT_MAX_CHARS
 """``prompt`` / ``negative_prompt`` limit: shown in the OpenAPI schema, enforced by
@@ -83,7 +83,11 @@ class _Task(_Model):
     prompt: str = _text("What to show; at most 2,500 characters.")
     negative_prompt: str = _text("What to avoid; at most 2,500 characters.")
     cfg_scale: float | None = None
-    mode: Literal["std", "pro", "4k"] = DEFAULT_MODE
+    mode: Literal["std", "pro", "4k"] | None = Field(
+        None,
+        description="std (720p), pro (1080p) or 4k; default: the tier's own "
+        "(default_resolution in /v1/tiers).",
+    )
     seed: int | None = Field(None, description="reelforge extension: reproduce a render.")
 
 
@@ -202,7 +206,7 @@ def translate(endpoint: str, body: _Model, fetch: Fetch) -> dict[str, Any]:
         "workflow": workflow,
         "prompt": body.prompt,
         "negative_prompt": body.negative_prompt,
-        "resolution": MODES[body.mode],
+        "resolution": MODES[body.mode] if body.mode else None,  # None: the tier's own
         "tier": body.model_name or None,
         "cfg_scale": body.cfg_scale,
         "seed": body.seed,
@@ -248,7 +252,7 @@ def translate(endpoint: str, body: _Model, fetch: Fetch) -> dict[str, Any]:
             audio_file=fetch(body.sound_file, "sound_file", "audio", "sound_file"),
             audio=True,
         )
-    return {k: v for k, v in data.items() if v is not None}
+    return with_default_resolution({k: v for k, v in data.items() if v is not None})
 
 
 def _generated(body: _Generated) -> dict[str, Any]:

@@ -39,7 +39,7 @@ from pydantic import BaseModel, Field
 from sqlalchemy import select as sql_select
 
 from ..errors import InputError
-from ..lineup import TIERS, estimate, select
+from ..lineup import TIERS, estimate, select, with_default_resolution
 from ..prompting import lint
 from ..spec import limits
 from ..spec.requests import ShotSpec, parse_request
@@ -63,7 +63,8 @@ class EstimateBody(BaseModel):
 
     endpoint: Literal["text2video", "image2video", "omni-video", "motion-control", "avatar/image2video"]
     model_name: str | None = Field(None, max_length=64)
-    mode: Literal["std", "pro", "4k"] = "pro"
+    mode: Literal["std", "pro", "4k"] | None = None
+    """None: the tier's own resolution (the chosen tier's, else the guide's)."""
     sound: Literal["on", "off"] = "off"
     duration: float | None = Field(None, ge=0, le=3600)
     shots: int = Field(0, ge=0, le=100)
@@ -189,7 +190,7 @@ def _estimate(body: EstimateBody, previz: bool) -> dict[str, Any]:
     workflow = ENDPOINTS[body.endpoint]
     data: dict[str, Any] = {
         "workflow": workflow,
-        "resolution": MODES[body.mode],
+        "resolution": MODES[body.mode] if body.mode else None,
         "audio": body.sound == "on" or workflow in ("motion", "avatar"),
     }
     duration = body.duration
@@ -221,12 +222,12 @@ def _estimate(body: EstimateBody, previz: bool) -> dict[str, Any]:
         "previz": previz,
     }
     try:
-        guided = select(parse_request(data))
+        guided = select(parse_request(with_default_resolution(data)))
         out["recommended"] = {"tier": guided.tier.name, "reasons": list(guided.reasons)}
     except InputError as exc:
         out["problem"] = input_message(exc, workflow)
     try:
-        request = parse_request({**data, "tier": body.model_name or None})
+        request = parse_request(with_default_resolution({**data, "tier": body.model_name or None}))
         choice = select(request, duration)
     except InputError as exc:
         out["problem"] = input_message(exc, workflow)
@@ -240,8 +241,10 @@ def _estimate(body: EstimateBody, previz: bool) -> dict[str, Any]:
             "max_duration": tier.max_duration,
             "multi_shot": tier.multi_shot,
             "resolutions": list(tier.resolutions),
+            "default_resolution": tier.default_resolution,
             "audio": tier.audio,
         },
+        resolution=request.resolution,
         reasons=list(choice.reasons),
         credits=cost.credits,
         seconds=cost.seconds,

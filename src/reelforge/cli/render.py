@@ -18,7 +18,7 @@ from .app import TABLE_WIDTH, app, console, fail
 Tier = Annotated[str | None, typer.Option("--tier", "-t", help="Tier or Kling model name; default: the selection guide's choice.")]
 Duration = Annotated[float | None, typer.Option("--duration", "-d", help="Seconds (3–15; default 5, or the sum of the shots).")]
 Aspect = Annotated[str | None, typer.Option("--aspect", help="16:9, 9:16 or 1:1 (default: the image's, else 16:9).")]
-Resolution = Annotated[str, typer.Option("--resolution", "-r", help="720p, 1080p or 4k.")]
+Resolution = Annotated[str | None, typer.Option("--resolution", "-r", help="720p, 1080p or 4k (default: the tier's own; turbo: 720p).", show_default=False)]
 Seed = Annotated[int | None, typer.Option("--seed", help="Reuse a seed to reproduce a render.")]
 AudioFlag = Annotated[bool, typer.Option("--audio/--no-audio", help="Generate sound (dialogue, ambience).")]
 Output = Annotated[Path, typer.Option("--output", "-o", help="Folder or .mp4 path.")]
@@ -41,7 +41,7 @@ def video(
     end_image: Annotated[Path | None, typer.Option("--end-image", help="End frame.")] = None,
     duration: Duration = None,
     aspect: Aspect = None,
-    resolution: Annotated[str | None, typer.Option("--resolution", "-r", help=f"720p, 1080p or 4k (default {limits.DEFAULT_RESOLUTION}; with --final, 4k).", show_default=False)] = None,
+    resolution: Annotated[str | None, typer.Option("--resolution", "-r", help="720p, 1080p or 4k (default: the tier's own, turbo: 720p; with --final, 4k).", show_default=False)] = None,
     tier: Tier = None,
     seed: Seed = None,
     audio: AudioFlag = True,
@@ -74,7 +74,7 @@ def video(
     data: dict[str, Any] = {
         "workflow": "image2video" if image else "text2video",
         "prompt": prompt, "negative_prompt": negative, "duration": duration,
-        "aspect_ratio": aspect, "resolution": resolution or limits.DEFAULT_RESOLUTION,
+        "aspect_ratio": aspect, "resolution": resolution,
         "tier": tier, "seed": seed, "audio": audio, "draft": draft,
     }
     if image:
@@ -128,7 +128,7 @@ def omni(
     keep_sound: Annotated[bool, typer.Option("--keep-sound", help="Keep the reference video's sound.")] = False,
     duration: Duration = None,
     aspect: Aspect = None,
-    resolution: Resolution = limits.DEFAULT_RESOLUTION,
+    resolution: Resolution = None,
     tier: Tier = None,
     seed: Seed = None,
     audio: AudioFlag = True,
@@ -165,7 +165,7 @@ def motion(
     orientation: Annotated[str, typer.Option("--orientation", help="image: keep the image's facing (≤ 10 s); video: follow the video's (≤ 30 s).")] = "image",
     keep_sound: Annotated[bool, typer.Option("--keep-sound/--no-keep-sound", help="Keep the reference video's sound.")] = True,
     prompt: Prompt = "",
-    resolution: Resolution = limits.DEFAULT_RESOLUTION,
+    resolution: Resolution = None,
     tier: Tier = None,
     seed: Seed = None,
     output: Output = Path("out"),
@@ -191,7 +191,7 @@ def avatar(
     image: Annotated[Path, typer.Argument(help="The face.")],
     audio_file: Annotated[Path, typer.Argument(help="The speech or song (≤ 5 min).")],
     prompt: Prompt = "",
-    resolution: Resolution = limits.DEFAULT_RESOLUTION,
+    resolution: Resolution = None,
     tier: Tier = None,
     seed: Seed = None,
     output: Output = Path("out"),
@@ -242,14 +242,14 @@ def estimate(
     prompt: Annotated[str, typer.Argument(help="The prompt (shot scripts count their shots).")] = "",
     workflow: Annotated[str, typer.Option("--workflow", "-w", help="text2video, image2video, omni, motion or avatar.")] = "text2video",
     duration: Duration = None,
-    resolution: Resolution = limits.DEFAULT_RESOLUTION,
+    resolution: Resolution = None,
     tier: Tier = None,
     audio: AudioFlag = True,
     draft: Annotated[bool, typer.Option("--draft")] = False,
 ) -> None:
     """Credits and expected time for a request, and the tier the guide would pick."""
     from ..lineup import estimate as estimate_cost
-    from ..lineup import resolve_tier, select
+    from ..lineup import resolve_tier, select, with_default_resolution
     from ..spec.requests import TextToVideo
 
     try:
@@ -257,14 +257,14 @@ def estimate(
         _shot_script(data)
         data.pop("workflow", None)
         if workflow in ("text2video", "image2video"):
-            request = TextToVideo(**data)
+            request = TextToVideo(**with_default_resolution({**data, "workflow": "text2video"}))
             length = request.duration or limits.DEFAULT_DURATION_S
             choice = select(request, length)
             chosen, reasons = choice.tier, choice.reasons
         else:
             length = duration or limits.DEFAULT_DURATION_S
-            request = TextToVideo(**{**data, "tier": None, "duration": length})
             chosen = resolve_tier(tier or {"omni": "omni", "motion": "motion", "avatar": "avatar"}.get(workflow, workflow), workflow)
+            request = TextToVideo(**{**data, "tier": None, "duration": length, "resolution": resolution or chosen.default_resolution})
             reasons = (f"{workflow} runs on the {chosen.name} tier",)
         cost = estimate_cost(request, chosen, length)
     except ReelforgeError as exc:

@@ -24,7 +24,7 @@ from .. import __version__
 from ..engines.base import Engine, SpeedOptions
 from ..engines.registry import get_engine
 from ..errors import ReelforgeError
-from ..lineup import estimate, select
+from ..lineup import estimate, select, with_default_resolution
 from ..lineup.select import Choice
 from ..media.artifact import Artifact
 from ..media.assemble import write_poster, write_sidecar
@@ -121,7 +121,9 @@ def prepare(
 
     # 1. Check every limit and probe the inputs.
     with timings("check"):
-        checked = check_request(parse_request(request) if isinstance(request, dict) else request)
+        if isinstance(request, dict):  # no resolution named: the tier's own
+            request = parse_request(with_default_resolution(request))
+        checked = check_request(request)
         req = checked.request
         for warning in _lint(checked):
             progress(ProgressEvent("check", 0.0, f"warning: {warning}"))

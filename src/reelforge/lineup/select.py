@@ -4,14 +4,20 @@ Rules, first match wins (DESIGN.md §1): a reference video → ``omni``; an acti
 and a character → ``motion``; an image and an audio → ``avatar``; audio or several
 shots → ``cinema``; a draft → ``turbo`` (``budget`` when the draft wants sound);
 otherwise ``cinema``. A tier named by the user is checked instead of chosen.
+
+A request that names no resolution renders at its tier's default
+(:func:`with_default_resolution`, at every entry point: CLI, Python API, Kling API, studio),
+so ``--tier turbo`` alone is a 720p turbo render, not a 1080p request turbo refuses.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from ..errors import InputError
-from ..spec.requests import AnyRequest
+from ..spec.requests import AnyRequest, parse_request
 from .tiers import TIERS, Tier, resolve_tier
 
 
@@ -31,12 +37,29 @@ def select(request: AnyRequest, duration: float | None = None) -> Choice:
         tier = resolve_tier(request.tier, request.workflow)
         check_tier(tier, request, duration)
         return Choice(tier, (f"{tier.name}: chosen by the request ({request.tier})",))
-    tier, reasons = _guide(request)
+    tier, reasons = _guide(request, request.resolution)
     check_tier(tier, request, duration)
     return Choice(tier, tuple(reasons))
 
 
-def _guide(request: AnyRequest) -> tuple[Tier, list[str]]:
+def with_default_resolution(data: Mapping[str, Any]) -> dict[str, Any]:
+    """``data`` (a request as plain data) with ``resolution`` set when it names none (absent
+    or None): the default of the tier it names, else of the tier the guide picks for it
+    (the guide choosing as if any resolution would do: a silent draft is a 720p turbo)."""
+    out = dict(data)
+    if out.get("resolution") is not None:
+        return out
+    out.pop("resolution", None)
+    if out.get("tier"):
+        tier = resolve_tier(str(out["tier"]), out.get("workflow"))
+    else:
+        tier, _ = _guide(parse_request(out), None)
+    out["resolution"] = tier.default_resolution
+    return out
+
+
+def _guide(request: AnyRequest, resolution: str | None) -> tuple[Tier, list[str]]:
+    """The guide's tier for ``request`` at ``resolution`` (None: the tier's default)."""
     wf = request.workflow
     if wf == "omni":
         if request.video is not None:
@@ -47,7 +70,7 @@ def _guide(request: AnyRequest) -> tuple[Tier, list[str]]:
     if wf == "avatar":
         return TIERS["avatar"], ["one image and one audio: a talking avatar, lip-synced"]
     reasons: list[str] = []
-    if request.resolution == "4k":
+    if resolution == "4k":
         reasons.append("4K output: cinema upscales its latents to 4K")
     if _wants_shots(request):
         reasons.append("several shots in one task: cinema keeps characters across cuts")
@@ -58,9 +81,9 @@ def _guide(request: AnyRequest) -> tuple[Tier, list[str]]:
     if request.draft:
         if request.audio:
             return TIERS["budget"], ["a draft with sound: budget (distilled LTX-2, fewer steps)"]
-        if request.resolution in TIERS["turbo"].resolutions:
+        if resolution is None or resolution in TIERS["turbo"].resolutions:
             return TIERS["turbo"], ["a draft without sound: turbo is the fastest"]
-        return TIERS["budget"], [f"a {request.resolution} draft: budget (turbo stops at 720p)"]
+        return TIERS["budget"], [f"a {resolution} draft: budget (turbo stops at 720p)"]
     return TIERS["cinema"], ["no draft asked: cinema gives the best quality"]
 
 

@@ -137,6 +137,8 @@ ALL_WORKFLOWS = ("text2video", "image2video", "omni", "motion", "avatar")
 class Tier:
     """One entry of the lineup.
 
+    ``default_resolution``: what the tier renders when a request names no resolution (no
+    ``--resolution``, no Kling ``mode``); one of ``resolutions``.
     ``prices`` maps a resolution to credits per second of output, ``(silent, with audio)``.
     ``audio``: ``native`` (generated with the video), ``added`` (generated after),
     ``reference`` (the reference video's), ``user`` (the user's file), ``tts`` (spoken
@@ -152,6 +154,7 @@ class Tier:
     workflows: tuple[str, ...]
     max_duration: float | None
     resolutions: tuple[str, ...]
+    default_resolution: str
     fps: int
     audio: str
     prices: Mapping[str, tuple[float, float]]
@@ -160,6 +163,13 @@ class Tier:
     avatar_fps: int = limits.AVATAR_FPS
     multi_shot: bool = True
     kling_models: tuple[str, ...] = field(default=())
+
+    def __post_init__(self) -> None:
+        if self.default_resolution not in self.resolutions:
+            raise ValueError(
+                f"tier {self.name!r}: default resolution {self.default_resolution!r} is not one "
+                f"it offers ({', '.join(self.resolutions)})"
+            )
 
     @property
     def traits(self) -> EngineTraits:
@@ -181,7 +191,8 @@ TIERS: Mapping[str, Tier] = _tiers(
     Tier(
         "cinema", "prompt-driven T2V/I2V, keyframes, multi-shot, dialogue", "VIDEO 3.0",
         engine="ltx2", workflows=("text2video", "image2video"), max_duration=15.0,
-        resolutions=("720p", "1080p", "4k"), fps=24, audio="native",
+        resolutions=("720p", "1080p", "4k"), default_resolution="1080p",
+        fps=24, audio="native",
         prices={"720p": (6, 9), "1080p": (8, 12), "4k": (30, 30)},
         speed={"720p": 4.0, "1080p": 8.0, "4k": 30.0}, speed_hardware="H100",
         kling_models=("kling-v3",),
@@ -189,7 +200,8 @@ TIERS: Mapping[str, Tier] = _tiers(
     Tier(
         "omni", "identity from reference images / video elements", "VIDEO 3.0 Omni",
         engine="wan_vace", workflows=("omni",), max_duration=15.0,
-        resolutions=("720p", "1080p"), fps=24, audio="added",
+        resolutions=("720p", "1080p"), default_resolution="1080p",
+        fps=24, audio="added",
         prices={"720p": (6, 9), "1080p": (8, 12)},
         speed={"720p": 12.0, "1080p": 30.0}, speed_hardware="H100",
         kling_models=("kling-v3-omni",),
@@ -197,21 +209,24 @@ TIERS: Mapping[str, Tier] = _tiers(
     Tier(
         "motion", "motion transfer from a reference action video", "Motion Control",
         engine="wan_animate", workflows=("motion",), max_duration=30.0,
-        resolutions=("720p", "1080p"), fps=24, audio="reference",
+        resolutions=("720p", "1080p"), default_resolution="1080p",
+        fps=24, audio="reference",
         prices={"720p": (5, 5), "1080p": (8, 8)},
         speed={"720p": 12.0, "1080p": 30.0}, speed_hardware="H100", multi_shot=False,
     ),
     Tier(
         "avatar", "one image + one audio → talking video", "Avatar 2.0",
         engine="ltx2", workflows=("avatar",), max_duration=limits.AUDIO_MAX_SECONDS,
-        resolutions=("720p", "1080p"), fps=24, audio="user",
+        resolutions=("720p", "1080p"), default_resolution="1080p",
+        fps=24, audio="user",
         prices={"720p": (4, 4), "1080p": (8, 8)},
         speed={"720p": 6.0, "1080p": 12.0}, speed_hardware="H100", multi_shot=False,
     ),
     Tier(
         "budget", "cheaper T2V/I2V with audio", "2.6",
         engine="ltx2", workflows=("text2video", "image2video"), max_duration=10.0,
-        resolutions=("720p", "1080p"), fps=24, audio="native",
+        resolutions=("720p", "1080p"), default_resolution="1080p",
+        fps=24, audio="native",
         prices={"720p": (3, 4), "1080p": (5, 7)},
         speed={"720p": 1.5, "1080p": 3.0}, speed_hardware="H100", multi_shot=False,
         kling_models=(
@@ -222,7 +237,7 @@ TIERS: Mapping[str, Tier] = _tiers(
     Tier(
         "turbo", "fastest drafts, no audio", "2.5 Turbo",
         engine="wan", workflows=("text2video", "image2video"), max_duration=10.0,
-        resolutions=("720p",), fps=24, audio="none",
+        resolutions=("720p",), default_resolution="720p", fps=24, audio="none",
         prices={"720p": (3, 3)},
         speed={"720p": 2.0}, speed_hardware="H100", multi_shot=False,
         kling_models=("kling-v2-5-turbo",),
@@ -230,7 +245,8 @@ TIERS: Mapping[str, Tier] = _tiers(
     Tier(
         "animatic", "previz on any CPU, no weights", "—",
         engine="animatic", workflows=ALL_WORKFLOWS, max_duration=None,
-        resolutions=limits.RESOLUTIONS, fps=24, audio="tts",
+        resolutions=limits.RESOLUTIONS, default_resolution="1080p",
+        fps=24, audio="tts",
         prices={r: (0, 0) for r in limits.RESOLUTIONS},
         speed={"720p": 0.05, "1080p": 0.1, "4k": 0.4}, speed_hardware="2-core CPU",
     ),
