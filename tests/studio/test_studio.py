@@ -150,6 +150,37 @@ def test_a_finished_draft_is_rendered_again_as_a_4k_final_from_the_player(studio
     assert button.is_hidden()
 
 
+def test_the_resolution_control_follows_the_tier(studio, page):
+    """Turbo offers 720p only: choosing it leaves only 720p and the tier's default, and a
+    task sent without a mode renders at that default."""
+    open_studio(page, studio.url)
+    mode = page.locator("#text2video-mode")
+    offered = "[...document.querySelectorAll('#text2video-mode option')].filter((o) => !o.disabled).map((o) => o.value).join(',')"
+    assert page.evaluate(offered) == ",std,pro,4k"  # Auto: every resolution some tier renders
+    page.wait_for_function("document.querySelector('#text2video-mode option').textContent === 'Tier default (1080p)'")
+    page.select_option("#text2video-mode", "pro")
+    page.select_option("#text2video-tier", "turbo")
+    assert page.evaluate(offered) == ",std" and mode.input_value() == ""  # 1080p: not turbo's
+    assert page.inner_text("#text2video-mode option:first-child") == "Tier default (720p)"
+    page.fill("#t2v-prompt", "A cat walks along a wall.")
+    page.fill("#text2video-duration", "3")
+    estimate = "#page-text2video .estimate"
+    page.wait_for_function(f"document.querySelector('{estimate}').textContent.startsWith('9 credits')")
+    assert "problem" not in (page.get_attribute(estimate, "class") or "")
+
+    page.get_by_role("button", name="Generate").click()
+    page.wait_for_function("!document.getElementById('notice').hidden")
+    task_id = page.inner_text("#notice").split()[1]
+    page.wait_for_function(
+        f"document.querySelector(\"li.task[data-task-id='{task_id}']\")?.dataset.status === 'succeed'",
+        timeout=RENDER_MS,
+    )
+    stored = next(t for t in _tasks(studio) if t["task_id"] == task_id)["request"]
+    assert "mode" not in stored and stored["model_name"] == "turbo"
+    sidecar = httpx.get(f"{studio.url}/v1/studio/tasks/{task_id}/sidecar", timeout=10).json()["data"]["sidecar"]
+    assert sidecar["request"]["resolution"] == "720p" and sidecar["plan"]["tier"] == "turbo"
+
+
 def test_too_small_image_is_refused_in_the_page_with_the_servers_message(studio, page, tmp_path):
     small = write_image(tmp_path / "small.png", (200, 180))
     posts: list[str] = []

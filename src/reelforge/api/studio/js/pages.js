@@ -25,11 +25,13 @@ const CAMERAS = [
   ["orbit_right", "orbit right"],
   ["handheld", "handheld"],
 ];
+// Kling's modes: [mode, the resolution it renders (as /v1/tiers spells it), label]
 const MODES = [
-  ["std", "720p"],
-  ["pro", "1080p — draft"],
-  ["4k", "4K — final"],
+  ["std", "720p", "720p"],
+  ["pro", "1080p", "1080p — draft"],
+  ["4k", "4k", "4K — final"],
 ];
+const RESOLUTION_LABELS = Object.fromEntries(MODES.map(([, resolution, label]) => [resolution, label.split(" ")[0]]));
 
 function debounce(fn, ms) {
   let timer = null;
@@ -58,11 +60,12 @@ export class Page {
     this.ctx = ctx;
     this.files = {}; // field -> {file, ok, info} (image_list: an array)
     this.tierMax = null;
+    this.tiers = tiers.filter((t) => t.workflows.includes(this.workflow));
     this.shots = [
       { duration: 3, action: "", camera: "static" },
       { duration: 3, action: "", camera: "push_in" },
     ];
-    this.buildSettings(tiers.filter((t) => t.workflows.includes(this.workflow)));
+    this.buildSettings(this.tiers);
     this.bindFiles();
     this.bindHelper();
     this.bindShots();
@@ -109,7 +112,8 @@ export class Page {
       grid.append(el("div", { class: "field" }, el("label", { for: `${p}-aspect`, text: "Aspect ratio" }), select));
     }
     const mode = el("select", { id: `${p}-mode`, name: "mode" },
-      ...MODES.map(([v, label]) => el("option", { value: v, text: label, selected: v === "pro" })));
+      el("option", { value: "", text: "Tier default", selected: true }),
+      ...MODES.map(([v, , label]) => el("option", { value: v, text: label })));
     grid.append(el("div", { class: "field" }, el("label", { for: `${p}-mode`, text: "Resolution" }), mode));
     grid.append(el("div", { class: "field" },
       el("label", { for: `${p}-seed`, text: "Seed" }),
@@ -163,7 +167,7 @@ export class Page {
     return {
       endpoint: this.endpoint,
       model_name: this.value("model_name") || null,
-      mode: this.value("mode") || "pro",
+      mode: this.value("mode") || null,
       sound: this.value("sound") ? "on" : "off",
       duration: Number.isFinite(seconds) ? seconds : null,
       shots: this.isMulti() ? this.shots.length : 0,
@@ -172,9 +176,32 @@ export class Page {
     };
   }
 
+  // The resolution control follows the tier: only the resolutions the chosen tier renders
+  // (with Auto, those of any tier of this page), and "Tier default" (no mode sent) names the
+  // resolution the server will use: the chosen tier's, else the guide's tier's (`guided`,
+  // from the estimate). A choice the tier does not offer falls back to the default.
+  followTier(guided = null) {
+    const name = this.value("model_name");
+    const chosen = name ? this.tiers.find((t) => t.name === name) : null;
+    const offered = new Set((chosen ? [chosen] : this.tiers).flatMap((t) => t.resolutions));
+    const deciding = chosen || guided;
+    const select = this.form.elements.namedItem("mode");
+    for (const option of select.options) {
+      if (!option.value) {
+        const own = deciding ? RESOLUTION_LABELS[deciding.default_resolution] : null;
+        option.textContent = own ? `Tier default (${own})` : "Tier default";
+        continue;
+      }
+      const resolution = MODES.find(([v]) => v === option.value)[1];
+      option.disabled = option.hidden = !offered.has(resolution);
+    }
+    if (select.selectedOptions[0]?.disabled) select.value = "";
+  }
+
   changed(event) {
     const target = event.target;
     if (target.name === "shot_mode") this.showMode();
+    if (target.name === "model_name") this.followTier();
     if (target.name === "character_orientation") this.recheck("video_url");
     if (target.matches("[data-lint]") || target.closest(".shots")) this.lintSoon();
     this.estimateSoon();
@@ -202,6 +229,7 @@ export class Page {
       guide.append(el("ul", { class: "reasons" }, ...data.recommended.reasons.map((r) => el("li", { text: r }))));
     }
     this.tierMax = data.tier ? data.tier.max_duration : null;
+    this.followTier(data.tier);
     out.classList.toggle("problem", Boolean(data.problem));
     if (data.problem) {
       out.textContent = data.problem;
@@ -503,7 +531,9 @@ export class Page {
 
   async body() {
     const b64 = (field) => toBase64(this.files[field].file);
-    const body = { prompt: this.value("prompt") || "", mode: this.value("mode") || "pro" };
+    const body = { prompt: this.value("prompt") || "" };
+    const mode = this.value("mode");
+    if (mode) body.mode = mode; // none: the tier's own resolution
     const tier = this.value("model_name");
     if (tier) body.model_name = tier;
     const seed = this.value("seed");
@@ -591,7 +621,8 @@ export class Page {
     set("prompt", request.prompt);
     set("negative_prompt", request.negative_prompt);
     set("model_name", request.model_name || "");
-    set("mode", request.mode);
+    this.followTier();
+    set("mode", request.mode || "");
     set("aspect_ratio", request.aspect_ratio);
     set("sound", request.sound);
     set("character_orientation", request.character_orientation);
