@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
-# CI: install (apt-get, as root) and start a throwaway PostgreSQL on 127.0.0.1 for the
-# store and service tests. Prints one line on stdout, the SQLAlchemy URL:
+# make test (and CI): install (apt-get, as root) and start a throwaway PostgreSQL on
+# 127.0.0.1 for the store and service tests. Prints one line on stdout, the SQLAlchemy URL:
 #   postgresql+psycopg://reelforge:reelforge@127.0.0.1:54329/reelforge
-# Everything else goes to stderr. It exports nothing; the caller does, e.g. in .ci/run:
+# Everything else goes to stderr; exit 1 (with the reason) when it cannot. It exports
+# nothing; the caller does, e.g.:
 #   if url=$(.ci/postgres.sh); then export REELFORGE_TEST_POSTGRES_URL="$url"; fi
+# The server keeps running afterwards (stop it: pg_ctl -D /tmp/reelforge-pg stop, as the
+# postgres user when root).
 # Idempotent: when the server is already up it only makes sure the role and db exist.
 # The role may CREATE DATABASE, so tests can make a fresh database per session.
 # Settings (env): REELFORGE_PG_PORT (54329), REELFORGE_PG_DATA (/tmp/reelforge-pg).
@@ -31,6 +34,10 @@ pg_bindir() {
 if ! BIN=$(pg_bindir); then
   if [ "$(id -u)" != 0 ]; then
     log "PostgreSQL is not installed and this is not root: cannot apt-get install it"
+    exit 1
+  fi
+  if ! command -v apt-get >/dev/null 2>&1; then
+    log "PostgreSQL is not installed and there is no apt-get to install it with"
     exit 1
   fi
   log "installing PostgreSQL (apt-get)"

@@ -18,7 +18,10 @@ BACKENDS = [
     "sqlite",
     pytest.param(
         "postgresql",
-        marks=pytest.mark.skipif(not os.environ.get(PG_ENV), reason=f"{PG_ENV} is not set"),
+        marks=pytest.mark.skipif(
+            not os.environ.get(PG_ENV),
+            reason=f"{PG_ENV} is not set (.ci/postgres.sh starts a PostgreSQL)",
+        ),
     ),
 ]
 
