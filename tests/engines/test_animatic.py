@@ -180,6 +180,19 @@ def test_speech_comes_with_the_install_not_the_espeak_ng_program(monkeypatch, tm
     assert voice is not None and np.abs(voice.samples).max() > 0.05
 
 
+def test_voice_data_deep_in_a_long_path_still_speaks(tmp_path):
+    """eSpeak NG holds its data path in 160 bytes: a deep virtual environment must not
+    silence the dialogue."""
+    wheel = tts.library()
+    deep = tmp_path / ("v" * 120) / "site-packages"
+    deep.mkdir(parents=True)
+    data = deep / "espeak-ng-data"
+    data.symlink_to(wheel.data, target_is_directory=True)
+    assert len(str(data)) > 170
+    spoken = tts._speak(tts.Library(wheel.path, str(data), "deep"), "Stay.", "en+m3", 45)
+    assert spoken is not None and spoken[1] == tts._speak(wheel, "Stay.", "en+m3", 45)[1]
+
+
 def test_lines_spoken_on_many_threads_at_once_are_each_the_same():
     line = DialogueLine(speaker="A", text="The boat is leaving tonight.")
     alone = tts.speak(line, 2)

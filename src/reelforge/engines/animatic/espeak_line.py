@@ -15,8 +15,11 @@ standard library (``-S``: no site-packages), so it starts in milliseconds.
 from __future__ import annotations
 
 import ctypes
+import os
 import struct
 import sys
+import tempfile
+from contextlib import ExitStack
 
 # From eSpeak NG's public headers (speak_lib.h, espeak_ng.h).
 ENS_OK = 0
@@ -27,6 +30,9 @@ POS_CHARACTER = 1
 ESPEAK_CHARS_UTF8 = 0x0001
 ESPEAK_ENDPAUSE = 0x1000
 """Add the end-of-sentence pause after the last clause, as the ``espeak-ng`` command does."""
+DATA_PATH_MAX = 100
+"""eSpeak NG keeps its data folder's path in a 160-byte buffer (on Linux) and appends file
+names to it: a longer path (a deep virtual environment) is reached through a short link."""
 RANDOM_SEED = 1
 """The breath noise's generator seed (eSpeak NG seeds it from the clock otherwise)."""
 CALLBACK = ctypes.CFUNCTYPE(
@@ -45,7 +51,13 @@ def speak(
     """(sample rate, 16-bit mono PCM) of ``text`` (UTF-8)."""
     lib = ctypes.CDLL(library)
     _declare(lib)
-    lib.espeak_ng_InitializePath(data.encode() or None)
+    with ExitStack() as stack:
+        lib.espeak_ng_InitializePath(_short(data, stack).encode() or None)
+        return _speak(lib, voice, pitch, rate, text)
+
+
+def _speak(lib: ctypes.CDLL, voice: str, pitch: int, rate: int, text: bytes) -> tuple[int, bytes]:
+    """:func:`speak` once the data folder is set."""
     context = ctypes.c_void_p()
     _check(lib, "start", lib.espeak_ng_Initialize(ctypes.byref(context)))
     _check(lib, "output", lib.espeak_ng_InitializeOutput(ENOUTPUT_MODE_SYNCHRONOUS, 0, None))
@@ -73,6 +85,20 @@ def speak(
         lib.espeak_ng_Synthesize(encoded, len(encoded), 0, POS_CHARACTER, 0, flags, None, None),
     )
     return int(lib.espeak_ng_GetSampleRate()), b"".join(chunks)
+
+
+def _short(data: str, stack: ExitStack) -> str:
+    """``data``, or a link to it in a fresh temporary folder when its path is too long for
+    eSpeak NG (removed when ``stack`` closes; the path as it is where links fail)."""
+    if len(data.encode()) <= DATA_PATH_MAX:
+        return data
+    folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="espeak-"))
+    link = os.path.join(folder, "espeak-ng-data")
+    try:
+        os.symlink(data, link, target_is_directory=True)
+    except OSError:
+        return data
+    return link
 
 
 def _declare(lib: ctypes.CDLL) -> None:
