@@ -8,7 +8,9 @@ v1,<base64 HMAC-SHA256 of "id.timestamp.body">`` keyed by the account's or the s
 ``whsec_`` secret (the part after the prefix, base64-decoded). Failed deliveries are
 retried with exponential backoff; after ``CALLBACK_MAX_ATTEMPTS`` the delivery is marked
 ``failed`` with its last error. Sending runs on its own small thread pool, so a slow or
-unreachable receiver never holds up rendering or the queue.
+unreachable receiver never holds up rendering or the queue. Requests go through
+:class:`~reelforge.jobs.outbound.PinnedTransport`: only to the public address that was
+checked.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from ..errors import InputError
 from ..store import Store
 from ..store.config import WEBHOOK_SECRET_PREFIX
 from ..store.models import WebhookDelivery, now_ms
-from .urls import check_url
+from .outbound import PinnedTransport, network_transport
 
 log = logging.getLogger("reelforge.callbacks")
 
@@ -77,12 +79,14 @@ class CallbackSender:
         self.allow_private = allow_private
         self.poll_s = poll_s
         self.max_attempts = max_attempts
+        self._network = transport if transport is not None else network_transport()
         self._client = httpx.Client(
             timeout=CALLBACK_TIMEOUT_S,
-            transport=transport,
+            transport=PinnedTransport("callback_url", allow_private, self._network),
             follow_redirects=False,
             headers={"user-agent": USER_AGENT},
         )
+        self._owns_network = transport is None
         self._pool = ThreadPoolExecutor(
             CALLBACK_CONCURRENCY, thread_name_prefix="reelforge-callback"
         )
@@ -106,6 +110,8 @@ class CallbackSender:
             self._thread.join(timeout)
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._client.close()
+        if self._owns_network:
+            self._network.close()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -139,11 +145,6 @@ class CallbackSender:
 
     def send(self, delivery: WebhookDelivery) -> None:
         """One attempt; the outcome is recorded on the delivery."""
-        try:
-            check_url(delivery.url, "callback_url", self.allow_private)
-        except InputError as exc:
-            self.store.delivery_done(delivery.id, error=str(exc), retry_at=None)
-            return
         body = json.dumps(delivery.body, separators=(",", ":"), ensure_ascii=False).encode()
         stamp = int(time.time())
         headers = {
@@ -159,6 +160,9 @@ class CallbackSender:
             response = self._client.post(delivery.url, content=body, headers=headers)
             if not 200 <= response.status_code < 300:
                 error = f"HTTP {response.status_code}"
+        except InputError as exc:  # the URL or its address is refused: never retried
+            self.store.delivery_done(delivery.id, error=str(exc), retry_at=None)
+            return
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}" or type(exc).__name__
         if not error:
