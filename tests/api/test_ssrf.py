@@ -401,3 +401,9 @@ def test_a_huge_callback_or_input_url_is_refused_before_anything_is_stored(make_
         from reelforge.store.models import Task
 
         assert s.query(Task).count() == 0
+
+
+def test_a_url_the_http_client_cannot_build_is_refused_as_invalid(tmp_path):
+    fetcher = InputFetcher(allow_private=False, transport=Recorder())
+    with pytest.raises(InputError, match="not a valid URL"):
+        fetcher.fetch(f"http://{PUBLIC_IP}/a\x01.png", "image_url", "image", tmp_path, "a")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import httpx
 
-from .urls import DEFAULT_PORTS, check_url, literal_address, resolve_public
+from .urls import ALLOWED_SCHEMES, DEFAULT_PORTS, literal_address, not_http, resolve_public
 
 NO_KEEPALIVE = httpx.Limits(max_keepalive_connections=0)
 
@@ -46,7 +46,8 @@ class PinnedTransport(httpx.BaseTransport):
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
-        check_url(str(url), self.field, self.allow_private, resolve=False)
+        if url.scheme not in ALLOWED_SCHEMES or not url.host:
+            raise not_http(self.field, str(url))
         if self.allow_private:
             return self.network.handle_request(request)
         host = url.raw_host.decode("ascii")

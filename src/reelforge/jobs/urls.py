@@ -18,6 +18,8 @@ import ipaddress
 import socket
 from urllib.parse import urlsplit
 
+import httpx
+
 from ..errors import InputError
 
 ALLOWED_SCHEMES = ("http", "https")
@@ -62,20 +64,23 @@ def check_url(url: str, field: str, allow_private: bool, *, resolve: bool = True
     try:
         parts = urlsplit(url)
         port = parts.port
-    except ValueError as exc:
+        httpx.URL(url)  # the parser the request is built with (control characters, ...)
+    except (ValueError, httpx.InvalidURL) as exc:
         raise InputError(
             field, shown(url), "an http(s) URL", f"{shown(url)!r} is not a valid URL ({exc})"
         ) from None
     if parts.scheme not in ALLOWED_SCHEMES or not parts.hostname:
-        raise InputError(
-            field, shown(url), "an http(s) URL", f"{shown(url)!r} is not an http(s) URL"
-        )
+        raise not_http(field, url)
     if allow_private:
         return url
     host = parts.hostname
     if resolve or literal_address(host) is not None:
         resolve_public(host, port or DEFAULT_PORTS[parts.scheme], field, url)
     return url
+
+
+def not_http(field: str, url: str) -> InputError:
+    return InputError(field, shown(url), "an http(s) URL", f"{shown(url)!r} is not an http(s) URL")
 
 
 def literal_address(host: str) -> IPAddress | None:
