@@ -51,8 +51,10 @@ CALLBACK_POLL_S = 0.5
 CALLBACK_CONCURRENCY = 4
 CALLBACK_LEASE_S = 300.0
 """How long a claimed delivery is this sender's: far longer than one attempt takes (name
-resolution, then connect, write and read each within ``CALLBACK_TIMEOUT_S``), and how long
-a delivery whose sender died mid-attempt waits before it is sent again."""
+resolution, then connect, write and read each within ``CALLBACK_TIMEOUT_S``; the answer's
+body is not read), and how long a delivery whose sender died mid-attempt waits before it
+is sent again. Only a receiver that trickles its status line and headers for longer than
+this could see a webhook-id twice (Standard Webhooks receivers dedupe by it)."""
 USER_AGENT = "reelforge-webhooks/1"
 
 
@@ -179,11 +181,13 @@ class CallbackSender:
             ),
         }
         error = ""
-        try:
-            response = self._client.post(delivery.url, content=body, headers=headers)
-            if not 200 <= response.status_code < 300:
-                error = f"HTTP {response.status_code}"
-        except InputError as exc:  # the URL or its address is refused: never retried
+        try:  # the answer's body is never read: a receiver cannot make us hold it
+            with self._client.stream(
+                "POST", delivery.url, content=body, headers=headers
+            ) as response:
+                if not 200 <= response.status_code < 300:
+                    error = f"HTTP {response.status_code}"
+        except (InputError, httpx.InvalidURL) as exc:  # refused URL or address: no retry
             self.store.delivery_done(delivery, error=str(exc))
             return
         except httpx.HTTPError as exc:
