@@ -43,6 +43,7 @@ NOT_PUBLIC = [
     "64:ff9b:1::808:808",  # local-use NAT64 (RFC 8215)
     "2001:0:4136:e378:8000:63bf:f5ff:fffe",  # Teredo, client 10.0.0.1
     "::a00:1",  # IPv4-compatible 10.0.0.1
+    "::5db8:d822",  # IPv4-compatible, deprecated whatever it embeds
     "0.0.0.0",
     "198.18.0.1",  # benchmarking
     "192.0.0.1",  # IETF protocol assignments

@@ -3,8 +3,8 @@
 A URL may name only a public address unless ``allow_private`` (config
 ``allow_private_urls``): an address is public when it is globally routable (ipaddress's
 ``is_global``, from the IANA special-purpose registries; and not multicast or site-local)
-and so is every IPv4 address it embeds (IPv4-mapped, IPv4-compatible, 6to4, Teredo,
-NAT64), for every address the host name resolves to. Anything else (loopback, private, link-local, carrier-grade NAT with its
+and so is every IPv4 address it embeds (IPv4-mapped, 6to4, Teredo, NAT64; the deprecated
+IPv4-compatible form is refused outright), for every address the host name resolves to. Anything else (loopback, private, link-local, carrier-grade NAT with its
 cloud metadata address 100.100.100.200, benchmarking, documentation, ...) is refused.
 
 :func:`resolve_public` is the one resolver+guard: it returns the addresses it checked, and
@@ -38,7 +38,8 @@ NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
 NAT64_LOCAL = ipaddress.IPv6Network("64:ff9b:1::/48")
 """RFC 8215 local-use NAT64 prefix: not globally reachable (IANA), whatever it embeds."""
 IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
-"""RFC 4291 (deprecated) IPv4-compatible addresses: ``::a.b.c.d``."""
+"""RFC 4291 §2.5.5.1 deprecated IPv4-compatible addresses (``::a.b.c.d``): refused, no
+public service is reached that way."""
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -127,7 +128,7 @@ def is_public(address: IPAddress) -> bool:
     if isinstance(address, ipaddress.IPv6Address):
         if address.ipv4_mapped is not None:  # only a notation for the IPv4 address
             return is_public(address.ipv4_mapped)
-        if address.is_site_local or address in NAT64_LOCAL:
+        if address.is_site_local or address in NAT64_LOCAL or address in IPV4_COMPATIBLE:
             return False
     if not address.is_global or address.is_multicast:
         return False
@@ -135,8 +136,8 @@ def is_public(address: IPAddress) -> bool:
 
 
 def embedded_ipv4(address: IPAddress) -> list[ipaddress.IPv4Address]:
-    """The IPv4 addresses a packet to ``address`` may end up at (6to4, Teredo, NAT64,
-    IPv4-compatible): each must be public too."""
+    """The IPv4 addresses a packet to ``address`` may end up at (6to4, Teredo, NAT64):
+    each must be public too."""
     if not isinstance(address, ipaddress.IPv6Address):
         return []
     out: list[ipaddress.IPv4Address] = []
@@ -144,6 +145,6 @@ def embedded_ipv4(address: IPAddress) -> list[ipaddress.IPv4Address]:
         out.append(address.sixtofour)
     if address.teredo is not None:
         out.extend(address.teredo)
-    if address in NAT64_WELL_KNOWN or address in IPV4_COMPATIBLE:
+    if address in NAT64_WELL_KNOWN:
         out.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
     return out
