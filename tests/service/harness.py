@@ -281,12 +281,14 @@ class Delivery:
 
 
 class CallbackReceiver:
-    """Records POSTs; ``fail_first`` answers 500 to that many, to exercise retries."""
+    """Records POSTs; ``fail_first`` answers 500 to that many, to exercise retries; with
+    ``hold``, each POST is recorded, then answered only once ``hold`` is set."""
 
-    def __init__(self, fail_first: int = 0) -> None:
+    def __init__(self, fail_first: int = 0, hold: threading.Event | None = None) -> None:
         self.deliveries: list[Delivery] = []
         self.refused: list[Delivery] = []
         self.fail_first = fail_first
+        self.hold = hold
         self.cond = threading.Condition()
         outer = self
 
@@ -305,6 +307,8 @@ class CallbackReceiver:
                         outer.deliveries.append(item)
                         status = 200
                     outer.cond.notify_all()
+                if outer.hold is not None:
+                    outer.hold.wait()
                 self.send_response(status)
                 self.send_header("content-length", "0")
                 self.end_headers()

@@ -153,15 +153,24 @@ def test_every_status_change_queues_a_callback_with_the_query_body(store):
     video = deliveries[-1].body["data"]["task_result"]["videos"][0]
     assert video["duration"] == "5.04" and "/v1/files/" in video["url"]
     assert all(d.state == "pending" and d.id.startswith("msg_") for d in deliveries)
-    store.delivery_done(deliveries[0].id, error="HTTP 500", retry_at=now_ms() + 60_000)
-    store.delivery_done(deliveries[1].id)
-    store.delivery_done(deliveries[2].id, error="gone", retry_at=None)
+    # one at a time, in order: the first retried later, the second delivered, the third failed
+    (first,) = store.claim_deliveries(10, lease_ms=60_000)
+    assert first.id == deliveries[0].id and first.state == "sending" and first.attempts == 1
+    store.delivery_done(first, error="HTTP 500", retry_at=now_ms() - 1)
+    (retried,) = store.claim_deliveries(10, lease_ms=60_000)
+    store.delivery_done(retried)
+    (second,) = store.claim_deliveries(10, lease_ms=60_000)
+    store.delivery_done(second)
+    (third,) = store.claim_deliveries(10, lease_ms=60_000)
+    store.delivery_done(third, error="gone", retry_at=None)
     with store.db.read() as s:
         states = {d.id: (d.state, d.attempts) for d in s.query(WebhookDelivery)}
-    assert states[deliveries[0].id] == ("pending", 1)
-    assert states[deliveries[1].id] == ("delivered", 1)
-    assert states[deliveries[2].id] == ("failed", 1)
-    assert [d.id for d in store.due_deliveries(10)] == []
+    assert [states[d.id] for d in deliveries] == [
+        ("delivered", 2),
+        ("delivered", 1),
+        ("failed", 1),
+    ]
+    assert store.claim_deliveries(10, lease_ms=60_000) == []
 
 
 def test_signed_urls_verify_and_expire(store):

@@ -2,8 +2,9 @@
 ``video_url``, ``sound_file``), written into the task's input folder.
 
 URLs are fetched with httpx under a size limit per kind and a total time limit, following
-at most ``MAX_REDIRECTS`` redirects, each hop checked by the address guard
-(:mod:`reelforge.jobs.urls`). Base64 is decoded under the same size limit. The file's
+at most ``MAX_REDIRECTS`` redirects, each hop checked by the URL guard
+(:mod:`reelforge.jobs.urls`) and connected to the very address it checked
+(:mod:`reelforge.jobs.outbound`). Base64 is decoded under the same size limit. The file's
 extension is taken from its first bytes, so probing sees a familiar name.
 """
 
@@ -18,6 +19,7 @@ from urllib.parse import urljoin
 import httpx
 
 from ..errors import InputError
+from ..jobs.outbound import PinnedTransport, network_transport
 from ..jobs.urls import check_url
 from ..spec import limits
 
@@ -47,7 +49,8 @@ class InputFetcher:
     ) -> None:
         self.allow_private = allow_private
         self.timeout_s = timeout_s
-        self.transport = transport
+        self.network = transport if transport is not None else network_transport()
+        """Below the address guard: tests pass a fake network here."""
 
     def fetch(self, value: str, field: str, kind: str, folder: Path, name: str) -> Path:
         value = (value or "").strip()
@@ -66,11 +69,10 @@ class InputFetcher:
         limit = MAX_BYTES[kind]
         deadline = time.monotonic() + self.timeout_s
         timeout = httpx.Timeout(self.timeout_s, connect=CONNECT_TIMEOUT_S)
-        with httpx.Client(
-            timeout=timeout, follow_redirects=False, transport=self.transport
-        ) as client:
+        transport = PinnedTransport(field, self.allow_private, self.network)
+        with httpx.Client(timeout=timeout, follow_redirects=False, transport=transport) as client:
             for _ in range(MAX_REDIRECTS + 1):
-                check_url(url, field, self.allow_private)
+                check_url(url, field, self.allow_private, resolve=False)
                 try:
                     with client.stream("GET", url) as response:
                         if response.is_redirect and "location" in response.headers:

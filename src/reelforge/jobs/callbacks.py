@@ -9,6 +9,15 @@ v1,<base64 HMAC-SHA256 of "id.timestamp.body">`` keyed by the account's or the s
 retried with exponential backoff; after ``CALLBACK_MAX_ATTEMPTS`` the delivery is marked
 ``failed`` with its last error. Sending runs on its own small thread pool, so a slow or
 unreachable receiver never holds up rendering or the queue.
+
+Each attempt starts with a claim in the store (:meth:`Store.claim_deliveries`): the
+delivery is leased to this sender for ``CALLBACK_LEASE_S`` in the same transaction that
+finds it due, so across threads and server processes a delivery is in flight at most once,
+a task's deliveries go out one at a time in order, and a sender that dies mid-attempt
+only delays its deliveries until the lease runs out. A sender claims no more than it has
+free threads, so a lease starts when its attempt does. Requests go through
+:class:`~reelforge.jobs.outbound.PinnedTransport`: only to the public address that was
+checked.
 """
 
 from __future__ import annotations
@@ -29,7 +38,7 @@ from ..errors import InputError
 from ..store import Store
 from ..store.config import WEBHOOK_SECRET_PREFIX
 from ..store.models import WebhookDelivery, now_ms
-from .urls import check_url
+from .outbound import PinnedTransport, network_transport
 
 log = logging.getLogger("reelforge.callbacks")
 
@@ -39,8 +48,13 @@ CALLBACK_BACKOFF_BASE_S = 2.0
 """Delay before retry ``n`` (1-based) is ``BASE * 2**(n-1)`` seconds, capped below."""
 CALLBACK_BACKOFF_MAX_S = 600.0
 CALLBACK_POLL_S = 0.5
-CALLBACK_BATCH = 50
 CALLBACK_CONCURRENCY = 4
+CALLBACK_LEASE_S = 300.0
+"""How long a claimed delivery is this sender's: far longer than one attempt takes (name
+resolution, then connect, write and read each within ``CALLBACK_TIMEOUT_S``; the answer's
+body is not read), and how long a delivery whose sender died mid-attempt waits before it
+is sent again. Only a receiver that trickles its status line and headers for longer than
+this could see a webhook-id twice (Standard Webhooks receivers dedupe by it)."""
 USER_AGENT = "reelforge-webhooks/1"
 
 
@@ -77,18 +91,21 @@ class CallbackSender:
         self.allow_private = allow_private
         self.poll_s = poll_s
         self.max_attempts = max_attempts
+        self._network = transport if transport is not None else network_transport()
         self._client = httpx.Client(
             timeout=CALLBACK_TIMEOUT_S,
-            transport=transport,
+            transport=PinnedTransport("callback_url", allow_private, self._network),
             follow_redirects=False,
             headers={"user-agent": USER_AGENT},
         )
+        self._owns_network = transport is None
         self._pool = ThreadPoolExecutor(
             CALLBACK_CONCURRENCY, thread_name_prefix="reelforge-callback"
         )
         self._stop = threading.Event()
         self._wake = threading.Event()
-        self._busy: set[str] = set()
+        self._in_flight = 0
+        """Claimed deliveries not yet finished (or slots reserved for a claim)."""
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
 
@@ -106,6 +123,8 @@ class CallbackSender:
             self._thread.join(timeout)
         self._pool.shutdown(wait=False, cancel_futures=True)
         self._client.close()
+        if self._owns_network:
+            self._network.close()
 
     def _loop(self) -> None:
         while not self._stop.is_set():
@@ -117,16 +136,21 @@ class CallbackSender:
             self._wake.clear()
 
     def dispatch(self) -> int:
-        """Start sending every due delivery not in flight (one per task at a time, in order)."""
-        started = 0
-        for delivery in self.store.due_deliveries(CALLBACK_BATCH):
+        """Claim as many due deliveries as there are free sending threads and start them."""
+        with self._lock:
+            free = CALLBACK_CONCURRENCY - self._in_flight
+            self._in_flight += max(0, free)  # reserved: concurrent calls claim no more
+        if free <= 0:
+            return 0
+        claimed: list[WebhookDelivery] = []
+        try:
+            claimed = self.store.claim_deliveries(free, int(CALLBACK_LEASE_S * 1000))
+        finally:
             with self._lock:
-                if delivery.task_id in self._busy:
-                    continue
-                self._busy.add(delivery.task_id)
+                self._in_flight -= free - len(claimed)
+        for delivery in claimed:
             self._pool.submit(self._send_guarded, delivery)
-            started += 1
-        return started
+        return len(claimed)
 
     def _send_guarded(self, delivery: WebhookDelivery) -> None:
         try:
@@ -135,14 +159,16 @@ class CallbackSender:
             log.exception("callback %s failed unexpectedly", delivery.id)
         finally:
             with self._lock:
-                self._busy.discard(delivery.task_id)
+                self._in_flight -= 1
+            self._wake.set()  # a thread is free, and the task's next delivery may be due
 
     def send(self, delivery: WebhookDelivery) -> None:
-        """One attempt; the outcome is recorded on the delivery."""
-        try:
-            check_url(delivery.url, "callback_url", self.allow_private)
-        except InputError as exc:
-            self.store.delivery_done(delivery.id, error=str(exc), retry_at=None)
+        """One attempt at a claimed delivery; the outcome is recorded on it."""
+        if delivery.attempts > self.max_attempts:  # its senders kept dying mid-attempt
+            self.store.delivery_done(
+                delivery,
+                error=f"gave up after {delivery.attempts - 1} attempts, the last interrupted",
+            )
             return
         body = json.dumps(delivery.body, separators=(",", ":"), ensure_ascii=False).encode()
         stamp = int(time.time())
@@ -155,28 +181,34 @@ class CallbackSender:
             ),
         }
         error = ""
-        try:
-            response = self._client.post(delivery.url, content=body, headers=headers)
-            if not 200 <= response.status_code < 300:
-                error = f"HTTP {response.status_code}"
+        try:  # the answer's body is never read: a receiver cannot make us hold it
+            with self._client.stream(
+                "POST", delivery.url, content=body, headers=headers
+            ) as response:
+                if not 200 <= response.status_code < 300:
+                    error = f"HTTP {response.status_code}"
+        except (InputError, httpx.InvalidURL) as exc:  # refused URL or address: no retry
+            self.store.delivery_done(delivery, error=str(exc))
+            return
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}" or type(exc).__name__
         if not error:
-            self.store.delivery_done(delivery.id)
+            self.store.delivery_done(delivery)
             return
-        attempt = delivery.attempts + 1
         retry_at = (
-            None if attempt >= self.max_attempts else now_ms() + int(backoff_s(attempt) * 1000)
+            None
+            if delivery.attempts >= self.max_attempts
+            else now_ms() + int(backoff_s(delivery.attempts) * 1000)
         )
         if retry_at is None:
             log.warning(
                 "callback %s to %s: giving up after %d attempts (%s)",
                 delivery.id,
                 delivery.url,
-                attempt,
+                delivery.attempts,
                 error,
             )
-        self.store.delivery_done(delivery.id, error=error, retry_at=retry_at)
+        self.store.delivery_done(delivery, error=error, retry_at=retry_at)
 
 
 def describe(delivery: WebhookDelivery) -> dict[str, Any]:

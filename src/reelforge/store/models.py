@@ -134,9 +134,12 @@ class WebhookDelivery(Base):
     body: Mapped[dict[str, Any]] = mapped_column(JSON)
     """The task as a query returned it at the status change (Kling envelope)."""
     state: Mapped[str] = mapped_column(String(16), default="pending")
-    """``pending``, ``delivered`` or ``failed`` (gave up)."""
+    """``pending``, ``sending`` (claimed by a sender until ``next_attempt_at``), ``delivered``
+    or ``failed`` (gave up)."""
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    """Attempts started (counted when claimed)."""
     next_attempt_at: Mapped[int] = mapped_column(default=now_ms)
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[int] = mapped_column(default=now_ms)
+    """Strictly increasing within a task: the order its deliveries go out in."""
     updated_at: Mapped[int] = mapped_column(default=now_ms)

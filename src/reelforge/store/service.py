@@ -16,9 +16,9 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from ..errors import ReelforgeError
 from . import accounts, ledger
@@ -34,6 +34,9 @@ MAX_TASK_ATTEMPTS = 3
 """A task whose worker died this many times is failed (and refunded) instead of re-run."""
 PAGE_SIZE_MAX = 500
 PAGE_NUM_MAX = 1000
+OPEN_DELIVERY = ("pending", "sending")
+"""Delivery states still to be settled: due at ``next_attempt_at`` (``sending``: when its
+lease runs out)."""
 
 
 class TooManyTasks(ReelforgeError):
@@ -305,37 +308,91 @@ class Store:
         return task_data(task, self.artifacts, base_url or self.base_url)
 
     # --- webhook deliveries ---------------------------------------------------------
-    def due_deliveries(self, limit: int) -> list[WebhookDelivery]:
-        with self.db.read() as s:
+    def claim_deliveries(self, limit: int, lease_ms: int) -> list[WebhookDelivery]:
+        """Up to ``limit`` due deliveries, now ``sending`` for ``lease_ms`` and their attempt
+        counted, in the transaction that found them: no other thread or process gets them
+        until :meth:`delivery_done` or the lease runs out (its sender died). Only a task's
+        oldest open delivery is ever due, so a task's deliveries go one at a time, in order.
+        """
+        stamp = now_ms()
+        due = (
+            WebhookDelivery.state.in_(OPEN_DELIVERY),
+            WebhookDelivery.next_attempt_at <= stamp,
+        )
+        with self.db.read() as s:  # a hint only, to take no write lock for nothing
+            if s.scalar(select(WebhookDelivery.id).where(*due).limit(1)) is None:
+                return []
+        with self.db.write() as s:
+            earlier = aliased(WebhookDelivery)
+            query = (
+                select(WebhookDelivery.id)
+                .where(
+                    *due,
+                    ~exists().where(
+                        earlier.task_id == WebhookDelivery.task_id,
+                        earlier.state.in_(OPEN_DELIVERY),
+                        or_(
+                            earlier.created_at < WebhookDelivery.created_at,
+                            and_(  # rows queued before created_at was kept increasing
+                                earlier.created_at == WebhookDelivery.created_at,
+                                earlier.id < WebhookDelivery.id,
+                            ),
+                        ),
+                    ),
+                )
+                .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.created_at)
+                .limit(limit)
+            )
+            if not self.db.is_sqlite:
+                query = query.with_for_update(skip_locked=True)
+            ids = list(s.scalars(query))
+            if not ids:
+                return []
+            s.execute(
+                update(WebhookDelivery)
+                .where(WebhookDelivery.id.in_(ids))
+                .values(
+                    state="sending",
+                    attempts=WebhookDelivery.attempts + 1,
+                    next_attempt_at=stamp + lease_ms,
+                    updated_at=stamp,
+                )
+                .execution_options(synchronize_session=False)
+            )
             return list(
                 s.scalars(
                     select(WebhookDelivery)
-                    .where(
-                        WebhookDelivery.state == "pending",
-                        WebhookDelivery.next_attempt_at <= now_ms(),
-                    )
-                    .order_by(WebhookDelivery.next_attempt_at)
-                    .limit(limit)
+                    .where(WebhookDelivery.id.in_(ids))
+                    .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.created_at)
+                    .execution_options(populate_existing=True)
                 )
             )
 
     def delivery_done(
-        self, delivery_id: str, *, error: str = "", retry_at: int | None = None
-    ) -> None:
-        """Record one attempt: delivered (no error), to retry at ``retry_at``, or given up."""
+        self, delivery: WebhookDelivery, *, error: str = "", retry_at: int | None = None
+    ) -> bool:
+        """Record the attempt ``delivery`` was claimed for: delivered (no error), to retry at
+        ``retry_at``, or given up. Ignored (False) when the delivery was claimed again since
+        (this attempt outlived its lease): the newer attempt records its own outcome."""
+        stamp = now_ms()
+        if not error:
+            values: dict[str, Any] = {"state": "delivered"}
+        elif retry_at is None:
+            values = {"state": "failed"}
+        else:
+            values = {"state": "pending", "next_attempt_at": retry_at}
         with self.db.write() as s:
-            d = s.get(WebhookDelivery, delivery_id)
-            if d is None:
-                return
-            d.attempts += 1
-            d.last_error = error[:2000]
-            d.updated_at = now_ms()
-            if not error:
-                d.state = "delivered"
-            elif retry_at is None:
-                d.state = "failed"
-            else:
-                d.next_attempt_at = retry_at
+            done = s.execute(
+                update(WebhookDelivery)
+                .where(
+                    WebhookDelivery.id == delivery.id,
+                    WebhookDelivery.attempts == delivery.attempts,
+                    WebhookDelivery.state.in_(OPEN_DELIVERY),
+                )
+                .values(last_error=error[:2000], updated_at=stamp, **values)
+                .execution_options(synchronize_session=False)
+            )
+            return done.rowcount == 1
 
     def deliveries(self, task_id: str) -> list[WebhookDelivery]:
         with self.db.read() as s:
@@ -375,10 +432,18 @@ class Store:
         self._changed(s, task)
 
     def _changed(self, s: Session, task: Task, stamp: int | None = None) -> None:
-        """Bump ``updated_at`` and queue the callback for this status."""
+        """Bump ``updated_at`` and queue the callback for this status. A delivery's
+        ``created_at`` is later than its task's previous one (by a millisecond if need be),
+        so it orders a task's deliveries (the task row is locked here: one change at a time)."""
         task.updated_at = stamp or now_ms()
         if task.callback_url:
             s.flush()
+            previous = s.scalar(
+                select(func.max(WebhookDelivery.created_at)).where(
+                    WebhookDelivery.task_id == task.id
+                )
+            )
+            queued = max(now_ms(), (previous or 0) + 1)
             s.add(
                 WebhookDelivery(
                     id=f"msg_{uuid.uuid4().hex}",
@@ -388,10 +453,10 @@ class Store:
                     body=envelope(self.view(task), request_id=f"callback-{task.id}"),
                     state="pending",
                     attempts=0,
-                    next_attempt_at=now_ms(),
+                    next_attempt_at=queued,
                     last_error="",
-                    created_at=now_ms(),
-                    updated_at=now_ms(),
+                    created_at=queued,
+                    updated_at=queued,
                 )
             )
 
