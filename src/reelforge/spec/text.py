@@ -63,7 +63,7 @@ def check_string(field: str, value: str, max_chars: int | None = None, *, allow:
             )
         name = _NAMES.get(char, "a control character")
         allowed = (
-            f"of the control characters only {listing([_NAMES[c] for c in allow], 'and')}"
+            f"of the control characters only {listing([_name(c) for c in allow], 'and')}"
             if allow
             else "no control character"
         )
@@ -160,7 +160,11 @@ def _is_surrogate(char: str) -> bool:
 def _controls_limit(allow: str) -> str:
     if not allow:
         return "no control characters"
-    return "no control characters but " + ", ".join(_NAMES[c] for c in allow)
+    return "no control characters but " + ", ".join(_name(c) for c in allow)
+
+
+def _name(char: str) -> str:
+    return _NAMES.get(char, f"U+{ord(char):04X}")
 
 
 def _quoted(value: str, at: int) -> str:
