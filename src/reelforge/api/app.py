@@ -54,7 +54,9 @@ from .inputs import InputFetcher
 from .kling import (
     BODIES,
     ENDPOINTS,
+    ID_MAX_CHARS,
     MODES,
+    check_lookup_id,
     check_texts,
     input_message,
     redact,
@@ -263,13 +265,21 @@ def _routes(
     def create(request: Request, body: Annotated[model, Body()], user: User) -> dict[str, Any]:  # type: ignore[valid-type]
         return submit(endpoint, body, user, request)
 
-    def query(task_id: str, request: Request, user: User) -> dict[str, Any]:
-        task = store.get(user.id, endpoint, task_id)
+    def found(field: str, key: str, request: Request, user: Account) -> dict[str, Any]:
+        """The task ``key`` names (a task id or an external one), checked before the lookup."""
+        try:
+            check_lookup_id(field, key)
+        except InputError as exc:
+            raise KlingError(E.BAD_PARAMETER_VALUE, str(exc)) from None
+        task = store.get(user.id, endpoint, key)
         if task is None:
             raise KlingError(
-                E.NOT_FOUND, f"task {task_id!r} not found under /{endpoint} for this account"
+                E.NOT_FOUND, f"task {key!r} not found under /{endpoint} for this account"
             )
         return envelope(store.view(task, base_url(request)), _rid(request))
+
+    def query(task_id: str, request: Request, user: User) -> dict[str, Any]:
+        return found("task_id", task_id, request, user)
 
     def listing(
         request: Request,
@@ -278,10 +288,10 @@ def _routes(
         page_size: Annotated[
             int, Query(alias="pageSize", ge=1, le=PAGE_SIZE_MAX)
         ] = DEFAULT_PAGE_SIZE,
-        external_task_id: Annotated[str | None, Query(max_length=256)] = None,
+        external_task_id: Annotated[str | None, Query(max_length=ID_MAX_CHARS)] = None,
     ) -> dict[str, Any]:
         if external_task_id is not None:
-            return query(external_task_id, request, user)
+            return found("external_task_id", external_task_id, request, user)
         tasks = store.list(user.id, endpoint, page_num, page_size)
         return envelope([store.view(t, base_url(request)) for t in tasks], _rid(request))
 

@@ -5,6 +5,10 @@ back as Kling's 1200), :func:`translate` turns a body into our request data (fet
 inputs given by URL or base64 into the task's folder), and :func:`kling_field` renames
 our field names back to Kling's in error messages, so a client reads ``image_tail: ...``
 and ``multi_prompt[1].duration: ...``.
+
+Every string of a body is checked by :func:`check_texts` (the spec layer's text sanitiser,
+:mod:`reelforge.spec.text`) before anything is fetched, looked up or stored; every number
+refuses a JSON boolean (pydantic's lax mode would read ``true`` as 1).
 """
 
 from __future__ import annotations
@@ -12,14 +16,16 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic_core import PydanticCustomError
 
 from ..errors import InputError
+from ..jobs.urls import URL_MAX_CHARS
 from ..lineup import with_default_resolution
-from ..spec.limits import PROMPT_MAX_CHARS
-from ..spec.rules import check_text
+from ..spec.limits import PROMPT_MAX_CHARS, SHOT_PROMPT_MAX_CHARS
+from ..spec.text import FREE_TEXT_FIELDS, TEXT_WHITESPACE, check_string, strings
 
 ENDPOINTS: dict[str, str] = {
     "text2video": "text2video",
@@ -35,9 +41,19 @@ extension) re-renders a finished task: its tasks keep their draft's workflow."""
 MODES = {"std": "720p", "pro": "1080p", "4k": "4k"}
 FINAL_MODE = "4k"
 TEXT_MAX = PROMPT_MAX_CHARS
-"""``prompt`` / ``negative_prompt`` limit: shown in the OpenAPI schema, enforced by
-:func:`check_texts` with the spec layer's wording (not pydantic's)."""
-EXTERNAL_ID_MAX = 256
+"""``prompt`` / ``negative_prompt`` / ``description`` limit: shown in the OpenAPI schema,
+enforced by :func:`check_texts` with the spec layer's wording (not pydantic's)."""
+ID_MAX_CHARS = 256
+"""Task ids, ``external_task_id``, video ids: in bodies, paths and queries."""
+EXTERNAL_ID_MAX = ID_MAX_CHARS
+NAME_MAX_CHARS = 256
+"""Any other string: a name, an id, a choice, a number written as a string."""
+INPUT_FIELDS = frozenset(
+    {"image", "image_tail", "static_mask", "image_url", "video_url", "sound_file"}
+)
+"""Fields holding a URL or raw base64 (sized by the input fetcher; base64 may be
+wrapped into lines)."""
+LOOKUP_IDS = frozenset({"task_id", "external_task_id", "video_id"})
 YES_NO = {"yes": True, "no": False, "true": True, "false": False, True: True, False: False}
 
 Fetch = Callable[[str, str, str, str], Path]
@@ -48,6 +64,20 @@ class _Model(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
 
+def _refuse_bool(value: Any) -> Any:
+    """JSON's ``true``/``false`` are not numbers, though pydantic's lax mode reads them so."""
+    if isinstance(value, bool):
+        raise PydanticCustomError("bool_not_number", "a boolean is not a number")
+    return value
+
+
+NOT_BOOL = BeforeValidator(_refuse_bool)
+Int = Annotated[int, NOT_BOOL]
+Float = Annotated[float, NOT_BOOL]
+Seconds = Annotated[str | int, NOT_BOOL]
+"""Kling's ``duration``: ``"5"`` (as Kling documents it) or ``5``."""
+
+
 def _text(description: str) -> Any:
     """A prompt field: its limit is in the schema but checked by :func:`check_texts`, so
     a long prompt gets "prompt: 2,613 characters is more than the 2,500-character limit"."""
@@ -55,12 +85,12 @@ def _text(description: str) -> Any:
 
 
 class CameraConfig(_Model):
-    horizontal: float = 0
-    vertical: float = 0
-    pan: float = 0
-    tilt: float = 0
-    roll: float = 0
-    zoom: float = 0
+    horizontal: Float = 0
+    vertical: Float = 0
+    pan: Float = 0
+    tilt: Float = 0
+    roll: Float = 0
+    zoom: Float = 0
 
 
 class CameraControl(_Model):
@@ -69,9 +99,13 @@ class CameraControl(_Model):
 
 
 class MultiPrompt(_Model):
-    index: int
-    prompt: str
-    duration: str | float
+    index: Int
+    prompt: str = Field(
+        ...,
+        description="The shot; at most 512 characters.",
+        json_schema_extra={"maxLength": SHOT_PROMPT_MAX_CHARS},
+    )
+    duration: Annotated[str | float, NOT_BOOL]
 
 
 class _Task(_Model):
@@ -82,17 +116,17 @@ class _Task(_Model):
     external_task_id: str | None = Field(None, max_length=EXTERNAL_ID_MAX)
     prompt: str = _text("What to show; at most 2,500 characters.")
     negative_prompt: str = _text("What to avoid; at most 2,500 characters.")
-    cfg_scale: float | None = None
+    cfg_scale: Float | None = None
     mode: Literal["std", "pro", "4k"] | None = Field(
         None,
         description="std (720p), pro (1080p) or 4k; default: the tier's own "
         "(default_resolution in /v1/tiers).",
     )
-    seed: int | None = Field(None, description="reelforge extension: reproduce a render.")
+    seed: Int | None = Field(None, description="reelforge extension: reproduce a render.")
 
 
 class _Generated(_Task):
-    duration: str | int | None = Field(None, description='Seconds as a string, "3" to "15".')
+    duration: Seconds | None = Field(None, description='Seconds as a string, "3" to "15".')
     aspect_ratio: str | None = None
     sound: Literal["on", "off"] = "off"
     camera_control: CameraControl | None = None
@@ -125,9 +159,9 @@ class OmniElement(_Model):
     """An element given inline (reelforge has no element library): a name, images, and a
     description. ``element_id`` alone (Kling's library reference) is refused."""
 
-    element_id: str | int | None = None
+    element_id: Annotated[str | int, NOT_BOOL] | None = None
     name: str | None = None
-    description: str = ""
+    description: str = _text("What the element is; at most 2,500 characters.")
     image_list: list[ElementImage] = Field(default_factory=list)
 
 
@@ -148,7 +182,7 @@ class MotionControlBody(_Task):
     video_url: str
     character_orientation: Literal["image", "video"] = "image"
     keep_original_sound: str | bool = "yes"
-    duration: str | int | None = None
+    duration: Seconds | None = None
 
 
 class AvatarBody(_Task):
@@ -161,11 +195,12 @@ class VideoExtendBody(_Model):
     video_id: str = Field(..., description="The video to continue (a finished task's videos[].id).")
     prompt: str = _text("How the video goes on; at most 2,500 characters.")
     negative_prompt: str = _text("What to avoid; at most 2,500 characters.")
-    cfg_scale: float | None = None
+    cfg_scale: Float | None = None
     callback_url: str | None = None
     external_task_id: str | None = Field(None, max_length=EXTERNAL_ID_MAX)
-    duration: str | int | None = Field(
-        None, description='reelforge extension: seconds to add, "3" to "15" (default "5", as Kling).'
+    duration: Seconds | None = Field(
+        None,
+        description='reelforge extension: seconds to add, "3" to "15" (default "5", as Kling).',
     )
 
 
@@ -190,12 +225,38 @@ BODIES: dict[str, type[_Model]] = {
 
 
 def check_texts(body: _Model) -> None:
-    """The prompt fields' length limits, checked (as the spec layer words them) before
-    any input is fetched."""
-    for field in ("prompt", "negative_prompt"):
-        value = getattr(body, field, None)
-        if isinstance(value, str):
-            check_text(field, value, TEXT_MAX)
+    """Every string of ``body`` (nested lists and objects too) through the text
+    sanitiser, before any input is fetched, any id looked up or anything stored: no NUL
+    or other control character (free text and base64 may hold tab, line feed and
+    carriage return), no lone surrogate, and at most the field's length (prompts with
+    the spec layer's wording). The field is named as Kling spells it
+    (``multi_prompt[1].prompt``, ``element_list[0].name``)."""
+    for path, name, value in strings(body):
+        text, limit, allow = _text_rule(path, name, value)
+        check_string(path, text, limit, allow=allow)
+
+
+def check_lookup_id(field: str, value: str) -> None:
+    """A task id or ``external_task_id`` from a path or a query, before it is looked up."""
+    check_string(field, value, ID_MAX_CHARS)
+
+
+def _text_rule(path: str, name: str, value: str) -> tuple[str, int | None, str]:
+    """What :func:`check_string` checks of a body's string: (the text, its limit, the
+    control characters it may hold)."""
+    if name in INPUT_FIELDS:
+        url = value.strip()
+        if url.lower().startswith(("http://", "https://")):
+            return url, URL_MAX_CHARS, ""
+        return value, None, TEXT_WHITESPACE
+    if name in FREE_TEXT_FIELDS:
+        shot = path.startswith("multi_prompt[")
+        return value, SHOT_PROMPT_MAX_CHARS if shot else TEXT_MAX, TEXT_WHITESPACE
+    if name in LOOKUP_IDS:
+        return value, ID_MAX_CHARS, ""
+    if name == "callback_url":
+        return value, URL_MAX_CHARS, ""
+    return value, NAME_MAX_CHARS, ""
 
 
 def translate(endpoint: str, body: _Model, fetch: Fetch) -> dict[str, Any]:

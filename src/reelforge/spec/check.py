@@ -18,6 +18,11 @@ Resolution rules:
   frame takes the default. ``source_aspect`` is set whenever such an image exists.
 - omni references: see :mod:`reelforge.spec.omni` for how they are counted.
 - a non-empty ``shots`` list makes the request multi-shot (``multi_shot=True``).
+- text: every string of the request (prompts, shot prompts, element names and
+  descriptions, tier, paths) goes through the text sanitiser (:mod:`reelforge.spec.text`)
+  first, so the CLI, ``reelforge.render`` and the API all refuse a NUL, another control
+  character (free text may hold tab, line feed and carriage return) or a lone surrogate
+  before any work starts, not when the sidecar is written after the render.
 """
 
 from __future__ import annotations
@@ -49,6 +54,7 @@ from .rules import (
     check_shots,
     check_text,
 )
+from .text import FREE_TEXT_FIELDS, TEXT_WHITESPACE, check_string, strings
 
 MediaInfo = ImageInfo | AudioInfo | VideoInfo
 
@@ -77,6 +83,7 @@ def check_request_data(data: dict[str, Any]) -> CheckedRequest:
 
 def check_request(request: AnyRequest) -> CheckedRequest:
     """Check every limit of ``request`` and probe its files; the first problem is raised."""
+    _check_strings(request)
     updates = _check_common(request)
     media: dict[str, MediaInfo] = {}
     if isinstance(request, Avatar | MotionControl):
@@ -88,6 +95,13 @@ def check_request(request: AnyRequest) -> CheckedRequest:
     updates["duration"] = duration
     resolved = request.model_copy(update=updates)
     return CheckedRequest(resolved, duration, source, media)
+
+
+def _check_strings(request: AnyRequest) -> None:
+    """Every string can be stored and written as UTF-8 (lengths are checked per field)."""
+    for path, name, value in strings(request):
+        allow = TEXT_WHITESPACE if name in FREE_TEXT_FIELDS else ""
+        check_string(path, value, allow=allow)
 
 
 def _check_common(request: AnyRequest) -> dict[str, Any]:

@@ -12,21 +12,13 @@ from collections.abc import Sequence
 
 from ..errors import InputError
 from . import limits
-from .messages import chars, listing, num, seconds
+from .messages import listing, num, seconds
 from .requests import CameraControl, ShotSpec
+from .text import check_text
+
+__all__ = ["check_text"]  # free text (prompts) is checked by the text sanitiser
 
 CAMERA_AXES = ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")
-
-
-def check_text(field: str, text: str, max_chars: int) -> None:
-    """``text`` has at most ``max_chars`` characters."""
-    if len(text) > max_chars:
-        raise InputError(
-            field,
-            len(text),
-            max_chars,
-            f"{chars(len(text))} is more than the {max_chars:,}-character limit",
-        )
 
 
 def check_range(

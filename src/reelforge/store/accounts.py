@@ -1,5 +1,9 @@
 """Accounts and their credentials: access key / secret key pairs (for Kling's JWT) and
-static API keys (``Authorization: Bearer rfk_...``)."""
+static API keys (``Authorization: Bearer rfk_...``).
+
+Lookups come from untrusted places (a JWT's ``iss`` is read before its signature can be
+checked): a name or key the database cannot hold (NUL, a lone surrogate) is not found,
+and never sent to the database."""
 
 from __future__ import annotations
 
@@ -12,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..spec.text import storable
 from .models import AccessKey, Account, now_ms
 
 DEFAULT_ACCOUNT = "default"
@@ -48,6 +53,8 @@ def get_or_create_account(s: Session, name: str, *, metered: bool = True) -> Acc
 
 
 def find_account(s: Session, name: str) -> Account | None:
+    if not storable(name):
+        return None
     return s.scalar(select(Account).where(Account.name == name))
 
 
@@ -77,6 +84,8 @@ def list_keys(s: Session) -> list[KeyInfo]:
 
 
 def revoke_key(s: Session, access_key: str) -> bool:
+    if not storable(access_key):
+        return False
     key = s.get(AccessKey, access_key)
     if key is None or key.revoked_at is not None:
         return False
@@ -86,6 +95,8 @@ def revoke_key(s: Session, access_key: str) -> bool:
 
 def pair_secret(s: Session, access_key: str) -> tuple[str, Account] | None:
     """The secret key and account of an active access key."""
+    if not storable(access_key):
+        return None
     key = s.get(AccessKey, access_key)
     if key is None or key.kind != "pair" or key.revoked_at is not None:
         return None
@@ -95,6 +106,8 @@ def pair_secret(s: Session, access_key: str) -> tuple[str, Account] | None:
 def api_key_account(s: Session, key: str) -> Account | None:
     """The account of an active static API key."""
     key_id = key[: len(API_KEY_PREFIX) + API_KEY_ID_CHARS]
+    if not storable(key_id):
+        return None
     row = s.get(AccessKey, key_id)
     if row is None or row.kind != "api_key" or row.revoked_at is not None:
         return None

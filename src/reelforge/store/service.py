@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from ..errors import ReelforgeError
+from ..spec.text import storable
 from . import accounts, ledger
 from .artifacts import LocalArtifacts
 from .config import Config
@@ -265,7 +266,12 @@ class Store:
         return out
 
     def get(self, account_id: int, endpoint: str, key: str) -> Task | None:
-        """A task of this account and endpoint by task id, else by external task id."""
+        """A task of this account and endpoint by task id, else by external task id.
+
+        A key the database cannot hold (NUL, a lone surrogate) names no task: it is never
+        sent (PostgreSQL would fail the query), here and in every lookup below."""
+        if not storable(key):
+            return None
         with self.db.read() as s:
             task = s.get(Task, key)
             if task is not None and task.account_id == account_id and task.endpoint == endpoint:
@@ -279,6 +285,8 @@ class Store:
             )
 
     def get_any(self, task_id: str) -> Task | None:
+        if not storable(task_id):
+            return None
         with self.db.read() as s:
             return s.get(Task, task_id)
 
