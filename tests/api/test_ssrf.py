@@ -397,7 +397,7 @@ def test_a_huge_callback_or_input_url_is_refused_before_anything_is_stored(make_
         answer = service.client.post(f"/v1/videos/{endpoint}", json=body, headers=headers)
         assert answer.status_code == 400 and answer.json()["code"] == 1201, answer.json()
         message = answer.json()["message"]
-        assert message.startswith(f"{field}: ") and str(urls.URL_MAX_CHARS) in message, message
+        assert message.startswith(f"{field}: ") and f"{urls.URL_MAX_CHARS:,}" in message, message
     with service.store.db.read() as s:
         from reelforge.store.models import Task
 
