@@ -24,7 +24,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .. import __version__
-from ..errors import InputError
+from ..errors import InputError, scrub_paths
 from ..jobs.callbacks import CallbackSender
 from ..jobs.final import check_final, final_request, read_draft
 from ..jobs.urls import check_url
@@ -123,7 +123,8 @@ def create_app(
     # --- errors: always Kling's envelope --------------------------------------------
     def fail(request: Request, code: int, message: str, status: int | None = None) -> JSONResponse:
         status = status or E.HTTP_STATUS[code]
-        return JSONResponse(envelope(None, _rid(request), code, message), status_code=status)
+        body = envelope(None, _rid(request), code, scrub_paths(message))
+        return JSONResponse(body, status_code=status)
 
     @app.exception_handler(KlingError)
     async def _kling(request: Request, exc: KlingError) -> JSONResponse:
