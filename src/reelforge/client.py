@@ -277,7 +277,12 @@ def verify_webhook(
     expected = base64.b64encode(digest).decode()
     for entry in sigs.split():
         version, _, sig = entry.partition(",")
-        if version == "v1" and hmac.compare_digest(sig, expected):
+        # A header may hold any text; compare_digest refuses non-ASCII str, so compare bytes.
+        if (
+            version == "v1"
+            and sig.isascii()
+            and hmac.compare_digest(sig.encode(), expected.encode())
+        ):
             return True
     return False
 

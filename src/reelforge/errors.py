@@ -7,7 +7,16 @@ message (``image: 200×180 px is below the 300×300 minimum``).
 
 from __future__ import annotations
 
+import os
+import re
+from functools import cache
 from typing import Any
+
+_FALLBACK_ROOTS = ("home", "tmp", "var", "usr", "opt", "root", "srv", "mnt", "Users", "private")
+"""Top-level folders assumed when the file system's root cannot be listed."""
+_PATH_CHARS = r"""[^\s/\\'"`<>|,;:()\[\]{}]+"""
+"""One path component as it appears in a library's message (ends at a quote, space...)."""
+_WINDOWS_PATH = re.compile(rf"(?<![\w.])[A-Za-z]:[\\/](?:{_PATH_CHARS}[\\/])*({_PATH_CHARS})")
 
 
 class ReelforgeError(Exception):
@@ -48,6 +57,29 @@ class EngineUnavailable(ReelforgeError):
 
 class Cancelled(ReelforgeError):
     """The render was cancelled by its caller."""
+
+
+def scrub_paths(text: str) -> str:
+    """``text`` with every absolute file path replaced by its last component.
+
+    The safety net where messages leave the server (API errors, task failures): the
+    causes are fixed where library errors become messages, but a message from deeper
+    down (an engine, the OS) may still carry ``/home/.../artifacts/...``, which tells a
+    client how the server is laid out. Only paths under a folder that exists at this
+    machine's root are scrubbed, so URL paths (``/avatar/image2video``, ``/v1/...``)
+    stay as they are; ``C:\\...`` paths are scrubbed too.
+    """
+    return _WINDOWS_PATH.sub(r"\1", _posix_path_pattern().sub(r"\1", text))
+
+
+@cache
+def _posix_path_pattern() -> re.Pattern[str]:
+    try:
+        roots = tuple(sorted(set(os.listdir(os.sep)) | set(_FALLBACK_ROOTS)))
+    except OSError:
+        roots = _FALLBACK_ROOTS
+    names = "|".join(re.escape(r) for r in roots)
+    return re.compile(rf"(?<![\w.:/%~-])/(?:{names})(?:/{_PATH_CHARS})*/({_PATH_CHARS})")
 
 
 def _jsonable(value: Any) -> Any:

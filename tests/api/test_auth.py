@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import jwt
+import pytest
 
 from reelforge.store import accounts as acc
 
@@ -91,7 +92,8 @@ def test_static_api_keys(service):
 
 
 def test_no_auth_uses_the_unmetered_local_account(make_service):
-    service = make_service(no_auth=True)
+    # TestClient's Host is "testserver": allowed as an operator would allow a name.
+    service = make_service(no_auth=True, allowed_hosts=("testserver",))
     response = service.client.post(
         "/v1/videos/text2video", json={"prompt": "A quiet harbour.", "duration": "3"}
     )
@@ -106,3 +108,49 @@ def test_rate_limit_per_account(make_service):
     codes = [code(service.client.get(LIST, headers=headers)) for _ in range(5)]
     assert codes == [(200, 0)] * 3 + [(429, 1302)] * 2
     assert code(service.client.get(LIST, headers=service.headers("b"))) == (200, 0)
+
+
+# --- claim types (issue 10): exp, nbf and iat are JSON numbers, each error named --------
+
+
+@pytest.mark.parametrize(
+    "claims",
+    [
+        {"exp": "abc"},
+        {"exp": "9999999999"},
+        {"exp": True},
+        {"exp": float("inf")},
+        {"nbf": "0"},
+        {"iat": "0"},
+        {"exp": [9999999999]},
+    ],
+    ids=repr,
+)
+def test_time_claims_must_be_json_numbers(service, claims):
+    """PyJWT reads a time with int(): "9999999999" and true passed, "abc" and Infinity
+    were reported as forgeries. Each is a malformed token (1002) naming its claim."""
+    access, secret = service.keys()
+    tok = token(access, secret, **claims)
+    response = service.client.get(LIST, headers={"Authorization": f"Bearer {tok}"})
+    assert code(response) == (401, 1002), response.json()
+    (name,) = claims
+    assert f"{name} must be a number" in response.json()["message"], response.json()
+
+
+def test_a_future_iat_is_reported_as_iat(service):
+    access, secret = service.keys()
+    tok = token(access, secret, iat=int(time.time()) + 600)
+    response = service.client.get(LIST, headers={"Authorization": f"Bearer {tok}"})
+    assert code(response) == (401, 1003)
+    assert "iat is in the future" in response.json()["message"], response.json()
+    early = token(access, secret, nbf=int(time.time()) + 600, iat=int(time.time()) + 600)
+    response = service.client.get(LIST, headers={"Authorization": f"Bearer {early}"})
+    assert "nbf is in the future" in response.json()["message"], response.json()
+
+
+def test_a_claim_error_of_a_well_signed_token_is_not_called_a_bad_signature(service):
+    access, secret = service.keys()
+    tok = token(access, secret, aud="someone-else")
+    response = service.client.get(LIST, headers={"Authorization": f"Bearer {tok}"})
+    assert code(response) == (401, 1002), response.json()
+    assert "signature" not in response.json()["message"], response.json()

@@ -21,10 +21,12 @@ import httpx
 from fastapi import Body, Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Scope
 
 from .. import __version__
-from ..errors import InputError
+from ..errors import InputError, scrub_paths
 from ..jobs.callbacks import CallbackSender
 from ..jobs.final import check_final, final_request, read_draft
 from ..jobs.urls import check_url
@@ -49,6 +51,7 @@ from ..store.service import PAGE_NUM_MAX, PAGE_SIZE_MAX
 from ..store.views import envelope
 from . import errors as E
 from .auth import RateLimiter, authenticate
+from .edge import BodyLimit, HostAllowList, allowed_hosts, route_depends_on
 from .errors import KlingError
 from .inputs import InputFetcher
 from .kling import (
@@ -70,6 +73,9 @@ log = logging.getLogger("reelforge.api")
 DEFAULT_PAGE_SIZE = 30
 MAX_BODY_BYTES = 300 * 1024 * 1024
 """Largest request body accepted (a base64 reference video at its 200 MB limit fits)."""
+OPEN_BODY_BYTES = 16 * 1024 * 1024
+"""Largest body of a route anyone may call (the studio's lint: 101 texts of 20,000
+characters, every one escaped as ``\\uXXXX``, fits)."""
 
 
 def create_app(
@@ -125,7 +131,8 @@ def create_app(
     # --- errors: always Kling's envelope --------------------------------------------
     def fail(request: Request, code: int, message: str, status: int | None = None) -> JSONResponse:
         status = status or E.HTTP_STATUS[code]
-        return JSONResponse(envelope(None, _rid(request), code, message), status_code=status)
+        body = envelope(None, _rid(request), code, scrub_paths(message))
+        return JSONResponse(body, status_code=status)
 
     @app.exception_handler(KlingError)
     async def _kling(request: Request, exc: KlingError) -> JSONResponse:
@@ -148,30 +155,41 @@ def create_app(
         log.exception("internal error on %s %s", request.method, request.url.path)
         return fail(request, E.INTERNAL, f"internal error ({type(exc).__name__})")
 
+    # --- auth -----------------------------------------------------------------------
+    def account(request: Request) -> Account:
+        """The caller (once per request: :func:`admit` may have found it already)."""
+        user: Account | None = getattr(request.state, "account", None)
+        if user is None:
+            user = (
+                local
+                if local is not None
+                else authenticate(store, request.headers.get("authorization"))
+            )
+            limiter.take(user.id)
+            request.state.account = user
+        return user
+
+    async def admit(scope: Scope) -> int:
+        """Before a body is read: a route that needs a caller checks the credentials
+        (they are in the headers), so a stranger's body is refused unread; a route open
+        to anyone takes only a small body."""
+        if not route_depends_on(scope.get("route"), account):
+            return OPEN_BODY_BYTES
+        await run_in_threadpool(account, Request(scope))
+        return MAX_BODY_BYTES
+
+    # --- the edge: inner first; the request id (outermost) is set before they run ---
+    app.add_middleware(BodyLimit, max_bytes=MAX_BODY_BYTES, admit=admit)
+    if config.no_auth:
+        hosts = allowed_hosts(config.public_url, config.allowed_hosts)
+        app.add_middleware(HostAllowList, hosts=hosts)
+
     @app.middleware("http")
     async def _request_id(request: Request, call_next):  # type: ignore[no-untyped-def]
         request.state.request_id = uuid.uuid4().hex
-        size = request.headers.get("content-length")
-        if size and size.isdigit() and int(size) > MAX_BODY_BYTES:
-            return fail(
-                request,
-                E.BAD_PARAMETERS,
-                f"request body of {size} bytes is over the {MAX_BODY_BYTES} limit",
-                413,
-            )
         response = await call_next(request)
         response.headers["x-request-id"] = request.state.request_id
         return response
-
-    # --- auth -----------------------------------------------------------------------
-    def account(request: Request) -> Account:
-        user = (
-            local
-            if local is not None
-            else authenticate(store, request.headers.get("authorization"))
-        )
-        limiter.take(user.id)
-        return user
 
     def base_url(request: Request) -> str:
         return config.public_url or str(request.base_url)

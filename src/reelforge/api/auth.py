@@ -4,8 +4,10 @@ against the stored secret key on every call, or a static API key, both as
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from typing import Any
 
 import jwt
 
@@ -24,7 +26,10 @@ from .errors import (
 
 JWT_ALGORITHMS = ["HS256"]
 JWT_LEEWAY_S = 5
-"""Clock skew allowed on ``exp`` and ``nbf``."""
+"""Clock skew allowed on ``exp``, ``nbf`` and ``iat``."""
+JWT_TIME_CLAIMS = ("exp", "nbf", "iat")
+"""Claims that are times (RFC 7519 NumericDate): JSON numbers, checked before PyJWT reads
+them, since PyJWT takes ``"9999999999"`` or ``true`` for a time (it calls ``int()``)."""
 
 
 def authenticate(store: Store, header: str | None) -> Account:
@@ -58,13 +63,15 @@ def _jwt_account(store: Store, token: str) -> Account:
         # A readable token signed any other way (``alg: none`` above all) is a forgery:
         # Kling answers forged JWTs with 1000, not with 1002 (a malformed header).
         raise KlingError(
-            AUTH_FAILED, f"auth failed: the token must be signed with HS256, not {header.get('alg')!r}"
+            AUTH_FAILED,
+            f"auth failed: the token must be signed with HS256, not {header.get('alg')!r}",
         )
     issuer = claims.get("iss")
     if not isinstance(issuer, str) or not issuer:
         raise KlingError(
             AUTH_INVALID, "Authorization is invalid: the token has no iss (access key)"
         )
+    _check_time_claims(claims)
     with store.db.read() as s:
         found = acc.pair_secret(s, issuer)
     if found is None:
@@ -78,19 +85,43 @@ def _jwt_account(store: Store, token: str) -> Account:
             leeway=JWT_LEEWAY_S,
             options={"require": ["exp"]},
         )
+    # PyJWT checks the signature first, so every error but InvalidSignatureError is
+    # about the claims of a token this account's secret did sign.
+    except jwt.InvalidSignatureError:
+        raise KlingError(AUTH_FAILED, "auth failed: the token's signature does not match") from None
     except jwt.ExpiredSignatureError:
         raise KlingError(
             TOKEN_EXPIRED, "token expired: make a new JWT (exp is in the past)"
         ) from None
     except jwt.ImmatureSignatureError:
+        claim = "nbf" if _in_future(claims.get("nbf")) else "iat"
         raise KlingError(
-            TOKEN_NOT_YET_VALID, "token not yet valid (nbf is in the future)"
+            TOKEN_NOT_YET_VALID, f"token not yet valid ({claim} is in the future)"
         ) from None
-    except jwt.MissingRequiredClaimError as exc:
+    except jwt.PyJWTError as exc:
         raise KlingError(AUTH_INVALID, f"Authorization is invalid: {exc}") from None
-    except jwt.PyJWTError:
-        raise KlingError(AUTH_FAILED, "auth failed: the token's signature does not match") from None
     return account
+
+
+def _check_time_claims(claims: dict[str, Any]) -> None:
+    """``exp``, ``nbf`` and ``iat``, where present, are finite JSON numbers (1002 if not)."""
+    for name in JWT_TIME_CLAIMS:
+        if name not in claims:
+            continue
+        value = claims[name]
+        number = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if not number or not math.isfinite(value):
+            shown = repr(value)
+            shown = shown[:40] + "…" if len(shown) > 40 else shown
+            raise KlingError(
+                AUTH_INVALID,
+                f"Authorization is invalid: {name} must be a number (seconds since the epoch), "
+                f"not {shown}",
+            )
+
+
+def _in_future(value: Any) -> bool:
+    return isinstance(value, (int, float)) and value > time.time() + JWT_LEEWAY_S
 
 
 class RateLimiter:

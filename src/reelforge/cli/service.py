@@ -39,12 +39,24 @@ def serve(
     workers: Annotated[
         int | None, typer.Option("--workers", help="Tasks rendered at once (default 1, or config).")
     ] = None,
+    allowed_host: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--allowed-host",
+            help="With --no-auth: a Host name to serve besides loopback and public_url's "
+            "(repeatable; config: allowed_hosts).",
+        ),
+    ] = None,
 ) -> None:
     """Run the Kling-compatible task API (data in $REELFORGE_HOME)."""
     import socket
 
-    config = _service_config().replace(
-        previz=True if previz else None, workers=workers, no_auth=no_auth or None
+    config = _service_config()
+    config = config.replace(
+        previz=True if previz else None,
+        workers=workers,
+        no_auth=no_auth or None,
+        allowed_hosts=(*config.allowed_hosts, *allowed_host) if allowed_host else None,
     )
     if config.no_auth and not _is_loopback(host):
         fail(

@@ -18,7 +18,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from ..errors import Cancelled, InputError, ReelforgeError
+from ..errors import Cancelled, InputError, ReelforgeError, scrub_paths
 from ..planning.extend import DEFAULT_EXTEND_SECONDS
 from ..store import Store, new_worker_id
 from ..store.models import Task
@@ -169,15 +169,19 @@ class Executor:
                 self.store.release(task.id, self.worker_id)
             # else: the task was taken from us (requeued); its new worker finishes it
         except InputError as exc:
-            self.store.fail(task.id, str(exc), self.worker_id)
+            self._fail(task, str(exc))
         except ReelforgeError as exc:
-            self.store.fail(task.id, f"{type(exc).__name__}: {exc}", self.worker_id)
+            self._fail(task, f"{type(exc).__name__}: {exc}")
         except Exception as exc:
             log.exception("task %s failed", task.id)
-            self.store.fail(task.id, f"internal error: {type(exc).__name__}: {exc}", self.worker_id)
+            self._fail(task, f"internal error: {type(exc).__name__}: {exc}")
         finally:
             with self._lock:
                 self._running.pop(task.id, None)
+
+    def _fail(self, task: Task, message: str) -> None:
+        """Record a failure; its message goes to clients, so no server path is in it."""
+        self.store.fail(task.id, scrub_paths(message), self.worker_id)
 
     def _extend(self, task: Task, options: dict[str, Any]) -> Any:
         """Render a video-extend task: its source task's video, continued (the whole is

@@ -21,7 +21,15 @@ from PIL import Image, ImageOps
 from reelforge.errors import InputError
 
 from .clip import AUDIO_CHANNELS, AUDIO_RATE, Audio, Clip
-from .probe import check_pixels, existing_file, open_container, open_image, stream_fps
+from .probe import (
+    check_pixels,
+    existing_file,
+    open_container,
+    open_image,
+    stream_fps,
+    undecodable,
+    unreadable_image,
+)
 
 NEUTRAL_BACKGROUND = (128, 128, 128)
 """What transparent pixels become: mid grey biases a model toward neither light nor dark."""
@@ -48,12 +56,7 @@ def load_image(
             upright = ImageOps.exif_transpose(image)
             return flatten_alpha(upright)
     except (OSError, SyntaxError, ValueError) as exc:
-        raise InputError(
-            field,
-            path.name,
-            "readable image",
-            f"{path.name} is not a readable image ({type(exc).__name__}: {exc})",
-        ) from exc
+        raise unreadable_image(path, field, exc) from exc
 
 
 def flatten_alpha(image: Image.Image, background: tuple[int, int, int] = NEUTRAL_BACKGROUND):
@@ -146,9 +149,7 @@ def _decode_audio(container, stream, rate, channels, span, origin, path, field) 
             chunks.extend(f.to_ndarray() for f in resampler.resample(frame))
         chunks.extend(f.to_ndarray() for f in resampler.resample(None))
     except av.FFmpegError as exc:
-        raise InputError(
-            field, path.name, "readable audio", f"{path.name} could not be decoded ({exc})"
-        ) from exc
+        raise undecodable(path, field, "audio", exc) from exc
     samples = (
         np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
         if chunks
@@ -250,9 +251,7 @@ def read_video(
                     container, stream, origin, start, end, out_fps, src_fps, convert
                 )
         except av.FFmpegError as exc:
-            raise InputError(
-                field, path.name, "readable video", f"{path.name} could not be decoded ({exc})"
-            ) from exc
+            raise undecodable(path, field, "video", exc) from exc
         if not frames:
             raise InputError(field, span, "video frames", f"{path.name} has no frames in {span}")
         stack = np.stack(frames)
@@ -290,9 +289,7 @@ def iter_frames(path: str | Path, chunk: int = 24, field: str = "video") -> Iter
                     yield np.stack(batch)
                     batch = []
         except av.FFmpegError as exc:
-            raise InputError(
-                field, path.name, "readable video", f"{path.name} could not be decoded ({exc})"
-            ) from exc
+            raise undecodable(path, field, "video", exc) from exc
         if batch:
             yield np.stack(batch)
 
@@ -337,9 +334,7 @@ def iter_audio(
                 yield from pieces(resampler.resample(frame))
             yield from pieces(resampler.resample(None))
         except av.FFmpegError as exc:
-            raise InputError(
-                field, path.name, "readable audio", f"{path.name} could not be decoded ({exc})"
-            ) from exc
+            raise undecodable(path, field, "audio", exc) from exc
 
 
 def _clip_audio(path: Path, start: float, end: float, field: str) -> Audio | None:

@@ -65,7 +65,7 @@ def existing_file(path: str | Path, field: str) -> Path:
     """``path`` as a :class:`Path`, or an :class:`InputError` if it is not a file."""
     path = Path(path)
     if not path.is_file():
-        raise InputError(field, str(path), "existing file", f"file not found: {path}")
+        raise InputError(field, str(path), "existing file", f"file not found: {path.name}")
     return path
 
 
@@ -96,10 +96,11 @@ def open_image(path: Path, field: str, max_pixels: int | None) -> Image.Image:
             field,
             path.name,
             Image.MAX_IMAGE_PIXELS,
-            f"{path.name} is too large to decode safely (decompression-bomb guard: {exc})",
+            f"{path.name} is too large to decode safely "
+            f"(decompression-bomb guard: {library_reason(exc, path)})",
         ) from exc
     except (OSError, SyntaxError, ValueError) as exc:
-        raise _unreadable_image(path, field, exc) from exc
+        raise unreadable_image(path, field, exc) from exc
     try:
         check_pixels(image.width, image.height, max_pixels, field)
     except InputError:
@@ -108,13 +109,37 @@ def open_image(path: Path, field: str, max_pixels: int | None) -> Image.Image:
     return image
 
 
-def _unreadable_image(path: Path, field: str, exc: Exception) -> InputError:
+def unreadable_image(path: Path, field: str, exc: Exception) -> InputError:
+    """The error for an image Pillow cannot open, verify or decode."""
     return InputError(
         field,
         path.name,
         "readable image",
-        f"{path.name} is not a readable image ({type(exc).__name__}: {exc})",
+        f"{path.name} is not a readable image ({type(exc).__name__}: {library_reason(exc, path)})",
     )
+
+
+def undecodable(path: Path, field: str, kind: str, exc: Exception) -> InputError:
+    """The error for an audio or video stream FFmpeg stops decoding part-way."""
+    return InputError(
+        field,
+        path.name,
+        f"readable {kind}",
+        f"{path.name} could not be decoded ({library_reason(exc, path)})",
+    )
+
+
+def library_reason(exc: BaseException, path: Path) -> str:
+    """What Pillow or FFmpeg said about ``path``, without the path.
+
+    Both put the file's absolute path into their messages (``cannot identify image file
+    '/home/.../inputs/image.png'``, ``Invalid data found when processing input:
+    '/tmp/...'``); a client must see what went wrong with its file, not where the server
+    keeps it. FFmpeg's and the OS's errors carry the reason alone in ``strerror``.
+    """
+    reason = getattr(exc, "strerror", None)
+    text = reason if reason and getattr(exc, "filename", None) else str(exc)
+    return text.replace(str(path), path.name)
 
 
 def probe_image(path: str | Path, field: str = "image", max_pixels: int | None = None) -> ImageInfo:
@@ -136,7 +161,7 @@ def probe_image(path: str | Path, field: str = "image", max_pixels: int | None =
         with Image.open(path) as fresh:
             fresh.verify()
     except (OSError, SyntaxError, ValueError) as exc:
-        raise _unreadable_image(path, field, exc) from exc
+        raise unreadable_image(path, field, exc) from exc
     if orientation in _SWAPPING_ORIENTATIONS:
         width, height = height, width
     return ImageInfo(path, fmt, width, height, path.stat().st_size, orientation)
@@ -175,7 +200,10 @@ def open_container(path: Path, field: str, kind: str) -> av.container.InputConta
         return av.open(str(path), "r")
     except (av.FFmpegError, OSError, ValueError) as exc:
         raise InputError(
-            field, path.name, f"readable {kind}", f"{path.name} is not a readable {kind} ({exc})"
+            field,
+            path.name,
+            f"readable {kind}",
+            f"{path.name} is not a readable {kind} ({library_reason(exc, path)})",
         ) from exc
 
 
@@ -219,9 +247,7 @@ def _decoded_audio_seconds(container, stream, path: Path, field: str) -> float:
             samples += frame.samples
             rate = frame.sample_rate or rate
     except av.FFmpegError as exc:
-        raise InputError(
-            field, path.name, "readable audio", f"{path.name} could not be decoded ({exc})"
-        ) from exc
+        raise undecodable(path, field, "audio", exc) from exc
     return samples / rate
 
 
@@ -291,9 +317,7 @@ def _count_frames(container, stream, fps: Fraction, path: Path, field: str):
                 first = frame.time if first is None else first
                 last = frame.time
     except av.FFmpegError as exc:
-        raise InputError(
-            field, path.name, "readable video", f"{path.name} could not be decoded ({exc})"
-        ) from exc
+        raise undecodable(path, field, "video", exc) from exc
     if count == 0:
         raise InputError(field, path.name, "readable video", f"{path.name} has no video frames")
     if fps <= 0:

@@ -54,9 +54,15 @@ class LocalArtifacts:
         return base64.urlsafe_b64encode(mac).decode().rstrip("=")
 
     def verify(self, relpath: str, expires: int, signature: str, now: float | None = None) -> bool:
-        if expires < (now if now is not None else time.time()):
+        """Whether ``signature`` is this server's for ``relpath`` until ``expires``.
+
+        The signature comes from the URL, so it may be any text: a signature is
+        URL-safe base64, so anything else is simply invalid (``compare_digest`` refuses
+        non-ASCII ``str``; it is given bytes).
+        """
+        if expires < (now if now is not None else time.time()) or not signature.isascii():
             return False
-        return hmac.compare_digest(self.sign(relpath, expires), signature)
+        return hmac.compare_digest(self.sign(relpath, expires).encode(), signature.encode())
 
     def resolve(self, relpath: str) -> Path | None:
         """The file for a signed path, or ``None`` (missing, or outside the artifacts dir)."""

@@ -57,6 +57,9 @@ class Config:
     url_ttl_seconds: int = DEFAULT_URL_TTL_S
     workers: int = 1
     no_auth: bool = False
+    allowed_hosts: tuple[str, ...] = ()
+    """``Host`` names served while auth is off, besides loopback and ``public_url``'s host
+    (``--allowed-host``; ``REELFORGE_ALLOWED_HOSTS`` separates them with commas)."""
 
     @property
     def artifacts_dir(self) -> Path:
@@ -158,6 +161,11 @@ def _coerce(name: str, value: Any, kind: Any) -> Any:
             return int(value)
         if kind == "float":
             return float(value)
+        if kind == "tuple[str, ...]":
+            items = value.split(",") if isinstance(value, str) else value
+            if not isinstance(items, (list, tuple)):
+                raise ValueError(f"{value!r} is not a list of strings")
+            return tuple(str(v).strip() for v in items if str(v).strip())
         return str(value)
     except ValueError as exc:
         raise ConfigError(f"config {name}: {exc}") from exc
