@@ -83,8 +83,6 @@ def video(
         fail(InputError("end_image", str(end_image), "image", "an end frame needs a start frame (--image)"))
     if intelligence:
         data.update(multi_shot=True, shot_type="intelligence")
-    else:
-        _shot_script(data)
     _render(data, output, previz, size, steps, engine)
 
 
@@ -154,7 +152,6 @@ def omni(
         "images": [{"path": p} for p in image], "elements": elements,
         "video": {"path": ref_video, "keep_original_sound": keep_sound} if ref_video else None,
     }
-    _shot_script(data)
     _render(data, output, previz, size, steps, _engine_options(model_path, preset, low_vram, device))
 
 
@@ -250,20 +247,18 @@ def estimate(
     """Credits and expected time for a request, and the tier the guide would pick."""
     from ..lineup import estimate as estimate_cost
     from ..lineup import resolve_tier, select
+    from ..prompting.script import with_script_shots
     from ..spec.requests import TextToVideo
 
     try:
         data: dict[str, Any] = {"prompt": prompt, "duration": duration, "resolution": resolution, "audio": audio, "draft": draft, "tier": tier}
-        _shot_script(data)
-        data.pop("workflow", None)
+        request = with_script_shots(TextToVideo(**data))
+        length = request.duration or limits.DEFAULT_DURATION_S
         if workflow in ("text2video", "image2video"):
-            request = TextToVideo(**data)
-            length = request.duration or limits.DEFAULT_DURATION_S
             choice = select(request, length)
             chosen, reasons = choice.tier, choice.reasons
         else:
-            length = duration or limits.DEFAULT_DURATION_S
-            request = TextToVideo(**{**data, "tier": None, "duration": length})
+            request = request.model_copy(update={"tier": None, "duration": length})
             chosen = resolve_tier(tier or {"omni": "omni", "motion": "motion", "avatar": "avatar"}.get(workflow, workflow), workflow)
             reasons = (f"{workflow} runs on the {chosen.name} tier",)
         cost = estimate_cost(request, chosen, length)
@@ -273,23 +268,6 @@ def estimate(
     for reason in reasons:
         console.print(f"  · {reason}")
 
-
-
-def _shot_script(data: dict[str, Any]) -> None:
-    """Turn a prompt written as ``Shot 1 (3s): ...`` lines into a custom multi-shot request."""
-    from ..prompting.script import is_shot_script, parse_shot_script
-
-    if not is_shot_script(data["prompt"]):
-        return
-    try:
-        preamble, shots = parse_shot_script(data["prompt"], data.get("duration"))
-    except InputError as exc:
-        fail(exc)
-    data.update(
-        prompt=preamble, multi_shot=True, shot_type="customize",
-        shots=[s.model_dump() for s in shots],
-        duration=data.get("duration") or sum(s.duration for s in shots),
-    )
 
 
 def _engine_options(model_path: Path | None, preset: str | None, low_vram: bool | None, device: str | None) -> dict[str, Any]:
