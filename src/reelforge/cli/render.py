@@ -212,26 +212,33 @@ def avatar(
 
 @app.command()
 def tiers() -> None:
-    """The lineup: tiers, their engines, limits and prices."""
-    from ..engines.registry import is_available
+    """The lineup: tiers, their engines, limits and prices, and whether each can render here."""
+    from ..engines.registry import cannot_render
     from ..lineup import TIERS
 
     table = Table(title="reelforge lineup (credits per second: silent / with audio)")
     for col in ("tier", "Kling", "engine", "workflows", "max", "output", "audio", "720p", "1080p", "4K", "here"):
         table.add_column(col, no_wrap=col in ("tier", "max", "720p", "1080p", "4K"))
+    missing: list[str] = []
     for t in TIERS.values():
         prices = [
             "/".join(f"{p:g}" for p in t.prices[r]) if r in t.prices else "—" for r in limits.RESOLUTIONS
         ]
+        why = cannot_render(t)
+        below_4k = why is not None and "4k" in t.resolutions and cannot_render(t, "1080p") is None
+        if why is not None:
+            missing.append(f"{t.name}: {why}" + ("" if below_4k else "; or render a previz (--previz)"))
         table.add_row(
             t.name, t.kling, t.traits.label, ", ".join(t.workflows),
             f"{t.max_duration:g} s" if t.max_duration else "any",
             f"{t.resolutions[-1]} {t.fps} fps", t.audio, *prices,
-            "yes" if is_available(t.engine) else "previz only",
+            "yes" if why is None else "up to 1080p" if below_4k else "previz only",
         )
     out = Console()
     out.width = max(out.width, TABLE_WIDTH)
     out.print(table)
+    for line in missing:
+        out.print(f"  · {line}", highlight=False)
 
 
 @app.command()
