@@ -84,8 +84,13 @@ def preflight(
         seed = req.seed if req.seed is not None else new_seed()
         user_audio, levels = _user_audio_levels(req, choice.tier.fps_for(req.workflow))
         plan = make_plan(
-            checked, choice.tier, seed=seed, engine=ANIMATIC if previz else choice.tier.engine,
-            size=size, steps=steps, audio_loudness=levels,
+            checked,
+            choice.tier,
+            seed=seed,
+            engine=ANIMATIC if previz else choice.tier.engine,
+            size=size,
+            steps=steps,
+            audio_loudness=levels,
         )
     return Preflight(checked, choice, plan, warnings, user_audio)
 
