@@ -29,7 +29,7 @@ from ..media.loudness import loudness_db
 from ..prompting.lint import lint
 from ..prompting.script import with_script_shots
 from ..spec.check import CheckedRequest, check_request
-from ..spec.requests import AnyRequest, parse_request
+from ..spec.requests import AnyRequest, Avatar, parse_request
 from .plan import RenderPlan
 from .planner import plan as make_plan
 from .seeds import new_seed
@@ -98,7 +98,7 @@ def preflight(
 def _user_audio_levels(req: AnyRequest, fps: int) -> tuple[Audio | None, list[float] | None]:
     """An avatar's audio, read once, and its level in dB per output frame (for the
     planner's quiet cuts); ``(None, None)`` for every other workflow."""
-    if req.workflow != "avatar":
+    if not isinstance(req, Avatar):
         return None, None
     audio = read_audio(req.audio_file)
     return audio, loudness_db(audio, fps, math.ceil(audio.duration * fps)).tolist()

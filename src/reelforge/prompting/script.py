@@ -17,7 +17,7 @@ from collections.abc import Sequence
 
 from ..errors import InputError
 from ..spec import limits
-from ..spec.requests import AnyRequest, ShotSpec
+from ..spec.requests import AnyRequest, ImageToVideo, Omni, ShotSpec, TextToVideo
 from ._text import fmt_seconds, normalize_newlines
 from ._timing import apportion
 
@@ -79,7 +79,7 @@ def with_script_shots(request: AnyRequest) -> AnyRequest:
     :class:`InputError` on ``prompt``: that is the field the user wrote it in.
     """
     if (
-        not hasattr(request, "shots")
+        not isinstance(request, TextToVideo | ImageToVideo | Omni)
         or request.shots
         or (request.multi_shot and request.shot_type == "intelligence")
         or not is_shot_script(request.prompt)
