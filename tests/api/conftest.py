@@ -1,5 +1,6 @@
 """The API in-process (FastAPI's TestClient), on a SQLite store in a temporary data dir,
-with a fake renderer (instant, writes small files) unless a test asks for the real one."""
+with a fake renderer (instant, writes small files) unless a test asks for the real one;
+every tier's weights count as pulled (:func:`tests.weights.placeholder_weights`)."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from reelforge.store import accounts as acc
 
 from ..spec.conftest import Files
 from ..store.conftest import make_store
+from ..weights import MODELS_ENV, placeholder_weights
 
 
 def fake_render(request, *, output, progress, cancel, previz):
@@ -92,6 +94,8 @@ def make_service(tmp_path, monkeypatch):
     ) -> Service:
         config.setdefault("allow_private_urls", True)
         store = make_store(tmp_path / f"s{len(made)}", "sqlite", monkeypatch, **config)
+        # the fake renderer stands in for every tier's engine: their weights count as here
+        monkeypatch.setenv(MODELS_ENV, str(placeholder_weights(tmp_path / "models")))
         app = create_app(
             store.config,
             store=store,

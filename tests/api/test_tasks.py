@@ -195,7 +195,7 @@ def test_listing_pages_newest_first(service):
     headers = service.headers(credits=10_000)
     ids = [
         service.client.post(
-            "/v1/videos/text2video", json={"prompt": f"shot {i}", "duration": "3"}, headers=headers
+            "/v1/videos/text2video", json={"prompt": f"sea {i}", "duration": "3"}, headers=headers
         ).json()["data"]["task_id"]
         for i in range(5)
     ]

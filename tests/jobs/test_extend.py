@@ -10,14 +10,15 @@ import pytest
 
 from reelforge.engines.base import no_progress
 from reelforge.errors import Cancelled
-from reelforge.jobs.extend import CONTEXT_FRAMES, _Resampled, extend
+from reelforge.jobs.extend import CONTEXT_FRAMES, _Resampled, extend, preflight_extension
 from reelforge.jobs.progress import CancelToken
 from reelforge.jobs.runner import render
+from reelforge.lineup import estimate
 from reelforge.lineup.tiers import ENGINES
 from reelforge.media.clip import Audio
 from reelforge.media.decode import iter_audio, iter_frames, read_audio, read_video
 from reelforge.media.probe import probe_video
-from reelforge.planning.extend import DEFAULT_EXTEND_SECONDS, extension_estimate
+from reelforge.planning.extend import DEFAULT_EXTEND_SECONDS
 
 from .clock_engine import ClockEngine, level
 
@@ -169,8 +170,11 @@ def test_a_continuation_at_another_rate_is_retimed():
     assert sink.frames == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4, 5, 5]
 
 
-def test_extension_is_priced_for_the_added_seconds_only():
-    choice, cost = extension_estimate("turbo", 1280, 720, False, 5.0)
-    assert choice.tier.name == "turbo" and cost.credits == 15 and cost.duration == 5.0
-    choice, _ = extension_estimate("avatar", 1280, 720, True, 5.0)
-    assert "image2video" in choice.tier.workflows  # avatar does not continue videos
+def test_extension_is_priced_for_the_added_seconds_only(tmp_path):
+    source = animatic_source(tmp_path, audio=False).video
+    pre = preflight_extension(source, "It drifts on.", 5.0, tier="turbo")
+    cost = estimate(pre.checked.request, pre.choice.tier, 5.0)
+    assert pre.choice.tier.name == "turbo" and cost.credits == 15 and cost.duration == 5.0
+    pre = preflight_extension(source, "It drifts on.", 5.0, tier="avatar", previz=True)
+    assert "image2video" in pre.choice.tier.workflows  # avatar does not continue videos
+    assert pre.plan.engine == "animatic" and (pre.plan.width, pre.plan.height) == SMALL

@@ -109,6 +109,7 @@ def test_bad_input_is_rejected_before_any_work(tmp_path, clock):
 def test_avatar_windows_cut_in_the_users_pause_and_audio_is_read_once(tmp_path, clock, monkeypatch):
 
     from reelforge.jobs import runner
+    from reelforge.planning import preflight
 
     rate = 48_000
     t = np.arange(12 * rate) / rate
@@ -119,7 +120,8 @@ def test_avatar_windows_cut_in_the_users_pause_and_audio_is_read_once(tmp_path, 
     request = avatar_request(tmp_path, 1.0) | {"audio_file": str(path)}
     reads = []
     real_read = runner.read_audio
-    monkeypatch.setattr(runner, "read_audio", lambda *a, **k: reads.append(a) or real_read(*a, **k))
+    for module in (runner, preflight):  # planning reads it, the sound track reuses it
+        monkeypatch.setattr(module, "read_audio", lambda *a, **k: reads.append(a) or real_read(*a, **k))
     art = render(request, output=tmp_path / "out", size=(64, 64))
     assert len(reads) == 1
     assert len(clock) == 2

@@ -68,7 +68,8 @@ def pg_databases() -> Iterator[PostgresDatabases]:
 
 @pytest.fixture(scope="session")
 def make_server(tmp_path_factory, pg_databases):
-    """``make_server(backend, args=(), env={})`` → a started :class:`Server`, stopped at the end."""
+    """``make_server(backend, args=(), env={}, previz=True)`` → a started :class:`Server`
+    (``serve --previz`` unless ``previz=False``), stopped at the end."""
     servers: list[Server] = []
 
     def make(
@@ -77,12 +78,15 @@ def make_server(tmp_path_factory, pg_databases):
         args: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
         start: bool = True,
+        previz: bool = True,
     ) -> Server:
         if backend == "postgres" and not os.environ.get(POSTGRES_ENV):
             pytest.skip(f"{POSTGRES_ENV} is not set (.ci/postgres.sh starts a PostgreSQL)")
         url = pg_databases.create() if backend == "postgres" else None
         home = tmp_path_factory.mktemp(f"home-{backend}")
-        server = Server(home, args=args, env={**SHARED_ENV, **(env or {})}, database_url=url)
+        server = Server(
+            home, args=args, env={**SHARED_ENV, **(env or {})}, database_url=url, previz=previz
+        )
         servers.append(server)
         if start:
             server.start()

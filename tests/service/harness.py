@@ -76,7 +76,8 @@ class Account:
 
 
 class Server:
-    """One ``reelforge serve`` process on a free loopback port, its data dir and its log."""
+    """One ``reelforge serve`` process (``--previz`` unless ``previz=False``) on a free
+    loopback port, its data dir and its log."""
 
     def __init__(
         self,
@@ -85,9 +86,10 @@ class Server:
         args: tuple[str, ...] = (),
         env: dict[str, str] | None = None,
         database_url: str | None = None,
+        previz: bool = True,
     ) -> None:
         self.home = home
-        self.args = args
+        self.args = ("--previz", *args) if previz else args
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {
@@ -128,7 +130,6 @@ class Server:
             "-m",
             "reelforge",
             "serve",
-            "--previz",
             "--host",
             "127.0.0.1",
             "--port",

@@ -26,14 +26,17 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import Scope
 
 from .. import __version__
+from ..engines.registry import cannot_render
 from ..errors import InputError, scrub_paths
 from ..jobs.callbacks import CallbackSender
+from ..jobs.extend import preflight_extension
 from ..jobs.final import check_final, final_request, read_draft
 from ..jobs.urls import check_url
 from ..jobs.worker import Executor, Render
-from ..lineup import TIERS, estimate, resolve_tier, select
-from ..planning.extend import DEFAULT_EXTEND_SECONDS, extension_estimate
-from ..spec.check import check_request
+from ..lineup import TIERS, estimate, resolve_tier
+from ..lineup.tiers import Tier
+from ..planning.extend import DEFAULT_EXTEND_SECONDS
+from ..planning.preflight import ANIMATIC, preflight
 from ..spec.requests import parse_request
 from ..store import (
     Config,
@@ -355,19 +358,20 @@ def _render_task(
         return fetcher.fetch(value, field, kind, folder, name)
 
     request = parse_request(translate(endpoint, body, fetch))
-    checked = check_request(request)
-    choice = select(checked.request, checked.duration)
-    cost = estimate(checked.request, choice.tier, checked.duration).credits
-    translated = request.model_copy(update={"tier": choice.tier.name}).model_dump(mode="json")
+    pre = preflight(request, previz=config.previz)  # what the worker runs before rendering
+    tier, checked = pre.choice.tier, pre.checked
+    previz = _previz(config.previz, tier, checked.request.resolution, "model_name")
+    cost = estimate(checked.request, tier, checked.duration).credits
+    translated = request.model_copy(update={"tier": tier.name}).model_dump(mode="json")
     return NewTask(
         id=task_id,
         endpoint=endpoint,
         workflow=workflow,
-        tier=choice.tier.name,
+        tier=tier.name,
         request=raw,
         translated=translated,
         credits=cost,
-        previz=config.previz or choice.tier.engine == "animatic",
+        previz=previz,
         external_task_id=body.external_task_id,
         callback_url=body.callback_url,
     )
@@ -377,31 +381,39 @@ def _extend_task(
     store: Store, config: Config, user: Account, body: Any, task_id: str, raw: dict[str, Any]
 ) -> NewTask:
     """A video-extend task: the source must be a finished video of this account; the
-    continuation is planned by the source's tier at its size and sound, and only the
-    added seconds are held (and charged)."""
+    continuation is checked and planned as the worker will (the source's tier at its
+    size and sound), and only the added seconds are held (and charged)."""
     found = store.find_video(user.id, body.video_id)
-    if found is None:
+    path = store.artifacts.resolve(found[1]["path"]) if found is not None else None
+    if found is None or path is None:
         raise InputError(
             "video_id",
             body.video_id,
             "a finished video of this account",
             f"{body.video_id!r} is not a video of a finished task of this account",
         )
-    source, video = found
+    source = found[0]
     added = seconds(body.duration, "duration")
     added = DEFAULT_EXTEND_SECONDS if added is None else added
-    choice, cost = extension_estimate(
-        source.tier,
-        int(video.get("width") or 1280),
-        int(video.get("height") or 720),
-        bool(video.get("has_audio")),
-        added,
-    )
+    try:
+        pre = preflight_extension(
+            path,
+            body.prompt,
+            added,
+            negative_prompt=body.negative_prompt,
+            cfg_scale=body.cfg_scale,
+            tier=source.tier,
+            previz=config.previz or source.previz,
+        )
+    except InputError as exc:
+        raise _extend_error(exc) from None
+    tier, checked = pre.choice.tier, pre.checked
+    previz = _previz(config.previz or source.previz, tier, checked.request.resolution, "video_id")
     return NewTask(
         id=task_id,
         endpoint="video-extend",
         workflow="extend",
-        tier=choice.tier.name,
+        tier=tier.name,
         request=raw,
         translated={
             "workflow": "extend",
@@ -410,14 +422,55 @@ def _extend_task(
             "negative_prompt": body.negative_prompt,
             "cfg_scale": body.cfg_scale,
             "seconds": added,
-            "tier": choice.tier.name,
+            "tier": tier.name,
             "source_task_id": source.id,
         },
-        credits=cost.credits,
-        previz=config.previz or source.previz or choice.tier.engine == "animatic",
+        credits=estimate(checked.request, tier, added).credits,
+        previz=previz,
         external_task_id=body.external_task_id,
         callback_url=body.callback_url,
     )
+
+
+_EXTEND_FIELDS = {
+    "image": "video_id",
+    "aspect_ratio": "video_id",
+    "resolution": "video_id",
+    "audio": "video_id",
+    "tier": "video_id",
+    "multi_shot": "prompt",
+    "shots": "prompt",
+}
+"""A continuation's fields that a video-extend body does not have, as the body spells
+what decides them: the source video (its last frame, size, sound and tier), or the
+prompt (a shot script in it)."""
+
+
+def _extend_error(exc: InputError) -> InputError:
+    """``exc`` on the video-extend body's field (``cfg_scale``, ``prompt``, ``duration``,
+    else ``video_id``: what the continuation took from the source)."""
+    head = exc.field.split("[")[0].split(".")[0]
+    field = _EXTEND_FIELDS.get(head, exc.field)
+    return InputError(field, exc.value, exc.limit, exc.message) if field != exc.field else exc
+
+
+def _previz(previz: bool, tier: Tier, resolution: str, field: str) -> bool:
+    """Whether a task of ``tier`` renders as a previz: when the server or the source says
+    so, or the tier is the animatic. Otherwise the tier's engine and weights must be
+    here (as the worker will look for them), else the task is refused now on ``field``
+    rather than held and failed when the worker loads the engine."""
+    if previz or tier.engine == ANIMATIC:
+        return True
+    why = cannot_render(tier, resolution)
+    if why is not None:
+        raise InputError(
+            field,
+            tier.name,
+            "a tier whose engine and weights are on this server",
+            f"the {tier.name} tier cannot render on this server: {why}; or render a previz "
+            "(the animatic tier, or a server started with `reelforge serve --previz`)",
+        )
+    return False
 
 
 def _final_task(
@@ -450,18 +503,19 @@ def _final_task(
     seed = _draft_seed(store, source)
     request = final_request(draft, seed, tier=source.tier, resolution=resolution, field="task_id")
     request = _copy_inputs(store, user, source.id, task_id, request)
-    checked = check_request(parse_request(request))
-    choice = select(checked.request, checked.duration)
-    cost = estimate(checked.request, choice.tier, checked.duration).credits
+    pre = preflight(request, previz=config.previz)  # what the worker runs before rendering
+    tier, checked = pre.choice.tier, pre.checked
+    previz = _previz(config.previz, tier, checked.request.resolution, "task_id")
+    cost = estimate(checked.request, tier, checked.duration).credits
     return NewTask(
         id=task_id,
         endpoint="final",
         workflow=checked.request.workflow,
-        tier=choice.tier.name,
+        tier=tier.name,
         request=raw,
         translated=request,
         credits=cost,
-        previz=config.previz or choice.tier.engine == "animatic",
+        previz=previz,
         external_task_id=body.external_task_id,
         callback_url=body.callback_url,
     )

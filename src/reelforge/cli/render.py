@@ -83,8 +83,6 @@ def video(
         fail(InputError("end_image", str(end_image), "image", "an end frame needs a start frame (--image)"))
     if intelligence:
         data.update(multi_shot=True, shot_type="intelligence")
-    else:
-        _shot_script(data)
     _render(data, output, previz, size, steps, engine)
 
 
@@ -154,7 +152,6 @@ def omni(
         "images": [{"path": p} for p in image], "elements": elements,
         "video": {"path": ref_video, "keep_original_sound": keep_sound} if ref_video else None,
     }
-    _shot_script(data)
     _render(data, output, previz, size, steps, _engine_options(model_path, preset, low_vram, device))
 
 
@@ -215,26 +212,33 @@ def avatar(
 
 @app.command()
 def tiers() -> None:
-    """The lineup: tiers, their engines, limits and prices."""
-    from ..engines.registry import is_available
+    """The lineup: tiers, their engines, limits and prices, and whether each can render here."""
+    from ..engines.registry import cannot_render
     from ..lineup import TIERS
 
     table = Table(title="reelforge lineup (credits per second: silent / with audio)")
     for col in ("tier", "Kling", "engine", "workflows", "max", "output", "audio", "720p", "1080p", "4K", "here"):
         table.add_column(col, no_wrap=col in ("tier", "max", "720p", "1080p", "4K"))
+    missing: list[str] = []
     for t in TIERS.values():
         prices = [
             "/".join(f"{p:g}" for p in t.prices[r]) if r in t.prices else "—" for r in limits.RESOLUTIONS
         ]
+        why = cannot_render(t)
+        below_4k = why is not None and "4k" in t.resolutions and cannot_render(t, "1080p") is None
+        if why is not None:
+            missing.append(f"{t.name}: {why}" + ("" if below_4k else "; or render a previz (--previz)"))
         table.add_row(
             t.name, t.kling, t.traits.label, ", ".join(t.workflows),
             f"{t.max_duration:g} s" if t.max_duration else "any",
             f"{t.resolutions[-1]} {t.fps} fps", t.audio, *prices,
-            "yes" if is_available(t.engine) else "previz only",
+            "yes" if why is None else "up to 1080p" if below_4k else "previz only",
         )
     out = Console()
     out.width = max(out.width, TABLE_WIDTH)
     out.print(table)
+    for line in missing:
+        out.print(f"  · {line}", highlight=False)
 
 
 @app.command()
@@ -250,21 +254,20 @@ def estimate(
     """Credits and expected time for a request, and the tier the guide would pick."""
     from ..lineup import estimate as estimate_cost
     from ..lineup import resolve_tier, select, with_default_resolution
+    from ..prompting.script import with_script_shots
     from ..spec.requests import TextToVideo
 
     try:
         data: dict[str, Any] = {"prompt": prompt, "duration": duration, "resolution": resolution, "audio": audio, "draft": draft, "tier": tier}
-        _shot_script(data)
-        data.pop("workflow", None)
         if workflow in ("text2video", "image2video"):
-            request = TextToVideo(**with_default_resolution({**data, "workflow": "text2video"}))
+            request = with_script_shots(TextToVideo(**with_default_resolution({**data, "workflow": "text2video"})))
             length = request.duration or limits.DEFAULT_DURATION_S
             choice = select(request, length)
             chosen, reasons = choice.tier, choice.reasons
         else:
-            length = duration or limits.DEFAULT_DURATION_S
             chosen = resolve_tier(tier or {"omni": "omni", "motion": "motion", "avatar": "avatar"}.get(workflow, workflow), workflow)
-            request = TextToVideo(**{**data, "tier": None, "duration": length, "resolution": resolution or chosen.default_resolution})
+            request = with_script_shots(TextToVideo(**{**data, "tier": None, "resolution": resolution or chosen.default_resolution}))
+            length = request.duration or limits.DEFAULT_DURATION_S
             reasons = (f"{workflow} runs on the {chosen.name} tier",)
         cost = estimate_cost(request, chosen, length)
     except ReelforgeError as exc:
@@ -273,23 +276,6 @@ def estimate(
     for reason in reasons:
         console.print(f"  · {reason}")
 
-
-
-def _shot_script(data: dict[str, Any]) -> None:
-    """Turn a prompt written as ``Shot 1 (3s): ...`` lines into a custom multi-shot request."""
-    from ..prompting.script import is_shot_script, parse_shot_script
-
-    if not is_shot_script(data["prompt"]):
-        return
-    try:
-        preamble, shots = parse_shot_script(data["prompt"], data.get("duration"))
-    except InputError as exc:
-        fail(exc)
-    data.update(
-        prompt=preamble, multi_shot=True, shot_type="customize",
-        shots=[s.model_dump() for s in shots],
-        duration=data.get("duration") or sum(s.duration for s in shots),
-    )
 
 
 def _engine_options(model_path: Path | None, preset: str | None, low_vram: bool | None, device: str | None) -> dict[str, Any]:

@@ -12,8 +12,9 @@ import threading
 from pathlib import Path
 
 from ..errors import EngineUnavailable
-from ..lineup.tiers import ENGINES
+from ..lineup.tiers import ENGINES, Tier
 from .base import Engine, SpeedOptions
+from .weights import missing_weights
 
 IMPLEMENTATIONS: dict[str, str] = {
     "animatic": "reelforge.engines.animatic:AnimaticEngine",
@@ -42,6 +43,21 @@ def is_available(name: str) -> bool:
         )
     except ModuleNotFoundError:
         return False
+
+
+def cannot_render(tier: Tier, resolution: str | None = None) -> str | None:
+    """Why ``tier`` cannot render here (at ``resolution``; ``None``: at every resolution
+    it offers), found as :func:`get_engine` and the engine would find it but without
+    importing or loading anything; ``None`` when it can. First its engine's packages,
+    then its weights (:func:`~reelforge.engines.weights.missing_weights`)."""
+    if not tier.traits.needs_weights:
+        return None
+    if not is_available(tier.engine):
+        return (
+            f"{tier.traits.label} needs {', '.join(DIFFUSERS_PACKAGES)}: "
+            "pip install 'reelforge[engines]' (with the torch build for your GPU)"
+        )
+    return missing_weights(tier, resolution)
 
 
 def get_engine(

@@ -31,6 +31,8 @@ WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".gguf", ".on
 SHARD_INDEX_SUFFIX = ".index.json"
 LIBRARY_MODEL_CONFIGS = ("config.json",)
 """A component folder holding one of these is a model (it needs weights beside it)."""
+UPSAMPLER_ROLE = "latent_upsampler"
+"""The extra weights a 4K render loads (beside the pipeline, in their ``subfolder``)."""
 
 
 # --- what a tier needs -----------------------------------------------------------------
@@ -61,7 +63,7 @@ def tier_weights(tier: Tier) -> tuple[WeightsRef, ...]:
     refs = [
         ref
         for ref in ENGINES[tier.engine].weights
-        if ref.role != "latent_upsampler" or "4k" in tier.resolutions
+        if ref.role != UPSAMPLER_ROLE or "4k" in tier.resolutions
     ]
     if tier.audio == "added" and tier.engine != "ltx2":
         refs.append(ENGINES["ltx2"].weights[0])
@@ -272,6 +274,38 @@ def check_snapshot(path: str | Path, ref: WeightsRef) -> list[str]:
     if ref.role == "pipeline" and not problems:
         problems += check_pipeline_folder(path)
     return problems
+
+
+# --- before a render ---------------------------------------------------------------------------
+
+
+def missing_weights(tier: Tier, resolution: str | None = None) -> str | None:
+    """What of ``tier``'s weights a render at ``resolution`` would not find here, or
+    ``None`` when nothing is missing (``resolution=None``: at every resolution it offers).
+
+    Looked up exactly as the engine looks them up when it loads, without loading
+    anything: the pipeline folder through :func:`locate_weights` (``$REELFORGE_MODELS``,
+    then the Hub cache, offline), and for 4K the latent upsampler beside it (what
+    LTX-2's 4K path opens). The answer names repositories and the command that fetches
+    them, never local paths.
+    """
+    traits = tier.traits
+    if not traits.needs_weights:
+        return None
+    ref = main_weights(tier.engine)
+    try:
+        folder = locate_weights(tier.engine, None, tier.name)
+    except EngineUnavailable:
+        state = "not downloaded" if weights_status(ref).state == "missing" else "incomplete"
+        return f"its weights, {ref.repo_id}, are {state} (`{pull_command(tier.name, ref)}` fetches them)"
+    if "4k" in tier.resolutions and resolution in (None, "4k"):
+        for extra in traits.weights:
+            if extra.role == UPSAMPLER_ROLE and not (folder / (extra.subfolder or "") / "config.json").is_file():
+                return (
+                    f"its 4K latent upsampler, {extra.repo_id}/{extra.subfolder}, is not downloaded "
+                    f"(`{pull_command(tier.name, extra)}` fetches it)"
+                )
+    return None
 
 
 # --- status and download ---------------------------------------------------------------------

@@ -7,10 +7,14 @@ and sound, decoded and streamed into the writer, followed by the continuation re
 segment by segment (:func:`reelforge.jobs.runner.write_plan`). Nothing is held but a
 batch of frames at a time; the MP4 appears only when complete, with a poster and a
 sidecar that records the source and the extension's plan.
+
+:func:`preflight_extension` runs the same checks and plan without rendering, for the
+API's submit: a continuation the worker would refuse is refused before it is queued.
 """
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
@@ -29,6 +33,7 @@ from ..media.decode import iter_audio, iter_frames, read_video
 from ..media.encode import VideoWriter
 from ..media.probe import VideoInfo, probe_video
 from ..planning.extend import DEFAULT_EXTEND_SECONDS, continuation_request
+from ..planning.preflight import Preflight, preflight
 from ..planning.seeds import new_seed
 from ..spec import limits
 from .progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
@@ -73,16 +78,14 @@ def extend(
     timings = Timings()
     source_video = Path(source_video)
     with timings("probe"):
-        info = probe_video(source_video, "video_id")
-        if info.frames <= 0:
-            raise InputError("video_id", source_video.name, "frames", f"{source_video.name} has no frames")
+        info = _probe_source(source_video)
         seed = seed if seed is not None else new_seed()
         video_path = output_path(output, "extend", seed)
         tail = _last_frames(source_video, info, CONTEXT_FRAMES)
         start_image = _save_start_image(tail.frames[-1], video_path.with_name(f"{video_path.stem}-start.png"))
 
-    request = continuation_request(
-        start_image, prompt, seconds, width=info.width, height=info.height, audio=info.has_audio,
+    request = _continuation(
+        info, start_image, prompt, seconds,
         tier=tier, negative_prompt=negative_prompt, cfg_scale=cfg_scale, seed=seed,
     )
     job = prepare(
@@ -127,7 +130,54 @@ def extend(
     return artifact
 
 
+def preflight_extension(
+    source_video: str | Path,
+    prompt: str = "",
+    seconds: float = DEFAULT_EXTEND_SECONDS,
+    *,
+    negative_prompt: str = "",
+    tier: str | None = None,
+    cfg_scale: float | None = None,
+    previz: bool = False,
+) -> Preflight:
+    """What :func:`extend` checks and plans before it renders, without rendering.
+
+    The source is probed as :func:`extend` probes it; its last frame is stood in for by
+    a blank frame of its size, saved as :func:`extend` saves the real one (the checks
+    read the picture's size, not its pixels), and the continuation goes through the
+    same preflight. The stand-in is deleted on return; the plan's paths point nowhere.
+    """
+    source_video = Path(source_video)
+    info = _probe_source(source_video)
+    with tempfile.TemporaryDirectory(prefix="reelforge-extend-") as folder:
+        blank = np.zeros((info.height, info.width, 3), np.uint8)
+        start_image = _save_start_image(blank, Path(folder) / "start.png")
+        request = _continuation(
+            info, start_image, prompt, seconds,
+            tier=tier, negative_prompt=negative_prompt, cfg_scale=cfg_scale,
+        )
+        return preflight(request, previz=previz, size=(info.width, info.height))
+
+
 # ----------------------------------------------------------------------------- helpers
+
+
+def _probe_source(path: Path) -> VideoInfo:
+    info = probe_video(path, "video_id")
+    if info.frames <= 0:
+        raise InputError("video_id", path.name, "frames", f"{path.name} has no frames")
+    return info
+
+
+def _continuation(
+    info: VideoInfo, start_image: Path, prompt: str, seconds: float, **options: Any
+) -> dict[str, Any]:
+    """The image-to-video request that continues the video ``info`` describes from
+    ``start_image``, at its size and with its sound (``options``: tier, seed...)."""
+    return continuation_request(
+        start_image, prompt, seconds,
+        width=info.width, height=info.height, audio=info.has_audio, **options,
+    )
 
 
 def _last_frames(path: Path, info: VideoInfo, count: int) -> Clip:

@@ -7,7 +7,6 @@ only when complete, and the sidecar only beside a complete MP4.
 
 from __future__ import annotations
 
-import math
 import platform
 import time
 from collections.abc import Iterator
@@ -24,20 +23,17 @@ from .. import __version__
 from ..engines.base import Engine, SpeedOptions
 from ..engines.registry import get_engine
 from ..errors import ReelforgeError
-from ..lineup import estimate, select, with_default_resolution
+from ..lineup import estimate
 from ..lineup.select import Choice
 from ..media.artifact import Artifact
 from ..media.assemble import write_poster, write_sidecar
 from ..media.clip import Audio, Clip
 from ..media.decode import read_audio
 from ..media.encode import VideoWriter
-from ..media.loudness import loudness_db
 from ..planning.plan import RenderPlan, Segment
-from ..planning.planner import plan as make_plan
-from ..planning.seeds import new_seed
-from ..prompting.lint import lint
-from ..spec.check import CheckedRequest, check_request
-from ..spec.requests import AnyRequest, parse_request
+from ..planning.preflight import preflight
+from ..spec.check import CheckedRequest
+from ..spec.requests import AnyRequest
 from .key_frames import KeyFrames
 from .progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 from .timeline import FrameSink, Timeline
@@ -119,35 +115,22 @@ def prepare(
     """Steps 1–3 of a render: check the request, choose the tier, plan, load the engine."""
     timings = timings if timings is not None else Timings()
 
-    # 1. Check every limit and probe the inputs.
-    with timings("check"):
-        if isinstance(request, dict):  # no resolution named: the tier's own
-            request = parse_request(with_default_resolution(request))
-        checked = check_request(request)
-        req = checked.request
-        for warning in _lint(checked):
-            progress(ProgressEvent("check", 0.0, f"warning: {warning}"))
-
-    # 2. Choose the tier and plan every segment.
-    with timings("plan"):
-        choice = select(req, checked.duration)
-        seed = req.seed if req.seed is not None else new_seed()
-        engine_name = "animatic" if previz else choice.tier.engine
-        user_audio, levels = _user_audio_levels(req, choice.tier.fps_for(req.workflow))
-        plan = make_plan(
-            checked, choice.tier, seed=seed, engine=engine_name, size=size, steps=steps,
-            audio_loudness=levels,
-        )
-        progress(ProgressEvent("plan", 0.0, f"{choice.tier.name}: {len(plan.segments)} segment(s), {plan.width}×{plan.height} @ {plan.fps} fps"))
+    # 1–2. Check every limit and probe the inputs, choose the tier, plan every segment:
+    # the preflight, which the API's submit runs too (nothing here loads an engine).
+    pre = preflight(request, previz=previz, size=size, steps=steps, stage=timings)
+    plan = pre.plan
+    for warning in pre.warnings:
+        progress(ProgressEvent("check", 0.0, f"warning: {warning}"))
+    progress(ProgressEvent("plan", 0.0, f"{plan.tier}: {len(plan.segments)} segment(s), {plan.width}×{plan.height} @ {plan.fps} fps"))
 
     # 3. Load the engine (kept loaded for the next task).
     with timings("load"):
-        progress(ProgressEvent("load", 0.0, f"loading {engine_name}"))
+        progress(ProgressEvent("load", 0.0, f"loading {plan.engine}"))
         engine = get_engine(
-            engine_name, tier=choice.tier.name, device=device, speed=speed,
+            plan.engine, tier=plan.tier, device=device, speed=speed,
             model_path=None if previz else model_path,
         )
-    return Job(checked, choice, plan, engine, user_audio)
+    return Job(pre.checked, pre.choice, plan, engine, pre.user_audio)
 
 
 def write_plan(
@@ -232,15 +215,6 @@ def _next_overlap(plan: RenderPlan, seg: Segment) -> int:
     return plan.segments[following].overlap_frames if following < len(plan.segments) else 0
 
 
-def _user_audio_levels(req: AnyRequest, fps: int) -> tuple[Audio | None, list[float] | None]:
-    """An avatar's audio, read once, and its level in dB per output frame (for the
-    planner's quiet cuts); ``(None, None)`` for every other workflow."""
-    if req.workflow != "avatar":
-        return None, None
-    audio = read_audio(req.audio_file)
-    return audio, loudness_db(audio, fps, math.ceil(audio.duration * fps)).tolist()
-
-
 def _input_track(plan: RenderPlan, audio: Audio | None = None) -> Audio | None:
     """The user's or the reference video's sound, cut or padded to the output's length.
 
@@ -250,12 +224,6 @@ def _input_track(plan: RenderPlan, audio: Audio | None = None) -> Audio | None:
         track = audio if audio is not None and plan.audio_source == "user" else read_audio(plan.audio_path)
         return track.fit(plan.total_frames / plan.fps)
     return None
-
-
-def _lint(checked: CheckedRequest) -> list[str]:
-    req = checked.request
-    shots = getattr(req, "shots", ())
-    return [w.message for w in lint(req.prompt, req.workflow, shots, checked.duration)]
 
 
 def output_path(output: str | Path | None, workflow: str, seed: int) -> Path:

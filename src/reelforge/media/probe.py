@@ -3,6 +3,12 @@
 Probing is how the request layer validates uploads (resolution, duration, aspect)
 before any work is queued, so it must be cheap and must turn every failure into an
 :class:`~reelforge.errors.InputError` that names the request field.
+
+A header can be whole while the rest of the file is not (an upload cut short), so the
+request layer then reads on: :func:`decode_image` decodes every pixel of an image, and
+:func:`check_complete` reads every packet of an audio or video file without decoding
+them (a fraction of a decode's cost), decoding only each stream's first frame and any
+packet FFmpeg flags as cut short.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import warnings
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
+from typing import TypeVar
 
 import av
 from PIL import Image
@@ -19,6 +26,11 @@ from reelforge.errors import InputError
 
 _SWAPPING_ORIENTATIONS = {5, 6, 7, 8}
 """EXIF orientations that rotate the picture by 90°, so width and height swap."""
+StreamT = TypeVar("StreamT", bound=av.stream.Stream)
+
+STREAM_END_TOLERANCE_S = 0.1
+"""How much earlier than its stated length a file's packets may end (codec priming,
+container rounding) before :func:`check_complete` calls the file cut short."""
 
 
 @dataclass(frozen=True)
@@ -147,7 +159,7 @@ def probe_image(path: str | Path, field: str = "image", max_pixels: int | None =
 
     No pixel is decoded. The file's structure is then checked with Pillow's
     ``verify`` (chunk CRCs for PNG), so a corrupt PNG is refused here; a truncated
-    JPEG is only caught by a full decode (:func:`reelforge.media.decode.load_image`).
+    JPEG is only caught by a full decode (:func:`decode_image`).
     """
     path = existing_file(path, field)
     image = open_image(path, field, max_pixels)
@@ -165,6 +177,18 @@ def probe_image(path: str | Path, field: str = "image", max_pixels: int | None =
     if orientation in _SWAPPING_ORIENTATIONS:
         width, height = height, width
     return ImageInfo(path, fmt, width, height, path.stat().st_size, orientation)
+
+
+def decode_image(path: Path, field: str, max_pixels: int | None) -> None:
+    """Decode every pixel of an image once, as a render will, under the guard of
+    :func:`open_image`: a JPEG cut short has a whole header and passes
+    :func:`probe_image`, and only a full decode finds its missing bytes."""
+    image = open_image(path, field, max_pixels)
+    try:
+        with image:
+            image.load()
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise unreadable_image(path, field, exc) from exc
 
 
 def _orientation(image: Image.Image) -> int:
@@ -225,7 +249,7 @@ def probe_audio(path: str | Path, field: str = "audio_file") -> AudioInfo:
     with open_container(path, field, "audio file") as container:
         if not container.streams.audio:
             raise InputError(field, path.name, "audio stream", f"{path.name} has no audio track")
-        stream = container.streams.audio[0]
+        stream = _decodable(container.streams.audio[0], path, field)
         duration = _stream_seconds(stream) or _container_seconds(container)
         if duration is None:
             duration = _decoded_audio_seconds(container, stream, path, field)
@@ -237,6 +261,19 @@ def probe_audio(path: str | Path, field: str = "audio_file") -> AudioInfo:
             int(stream.codec_context.channels or 0),
             path.stat().st_size,
         )
+
+
+def _decodable(stream: StreamT, path: Path, field: str) -> StreamT:
+    """``stream``, if FFmpeg has a decoder for it (it opens no codec context otherwise)."""
+    if stream.codec_context is None:
+        raise InputError(
+            field,
+            path.name,
+            f"a decodable {stream.type} track",
+            f"{path.name}: its {stream.type} track cannot be decoded (unknown codec, or the "
+            "file is damaged)",
+        )
+    return stream
 
 
 def _decoded_audio_seconds(container, stream, path: Path, field: str) -> float:
@@ -262,7 +299,7 @@ def probe_video(path: str | Path, field: str = "video") -> VideoInfo:
     with open_container(path, field, "video") as container:
         if not container.streams.video:
             raise InputError(field, path.name, "video stream", f"{path.name} has no video track")
-        stream = container.streams.video[0]
+        stream = _decodable(container.streams.video[0], path, field)
         fps = stream_fps(container, stream)
         width, height = stream.codec_context.width, stream.codec_context.height
         frames = int(stream.frames or 0)
@@ -289,6 +326,75 @@ def probe_video(path: str | Path, field: str = "video") -> VideoInfo:
             audio_duration,
             path.stat().st_size,
         )
+
+
+def check_complete(path: str | Path, field: str) -> None:
+    """Refuse an audio or video file that probes but could not be rendered to its end.
+
+    Every packet of its first video and first audio stream is read, not decoded. The
+    file is cut short when a stream's packets end before the length the stream states,
+    when none reaches the length the container states (each within
+    ``STREAM_END_TOLERANCE_S``), when a video packet is flagged as cut short or an audio
+    one so flagged does not decode, or when reading stops on an error. Each stream's
+    first frame is decoded too, so a codec this FFmpeg cannot decode is refused here.
+    """
+    path = existing_file(path, field)
+    with open_container(path, field, "media file") as container:
+        streams = [
+            _decodable(s, path, field)
+            for s in (*container.streams.video[:1], *container.streams.audio[:1])
+        ]
+        ends: dict[int, float] = {}
+        decoded: set[int] = set()
+        try:
+            for packet in container.demux(*streams):
+                stream = packet.stream
+                if packet.size == 0:
+                    continue
+                if packet.pts is not None and packet.time_base is not None:
+                    end = float((packet.pts + (packet.duration or 0)) * packet.time_base)
+                    ends[stream.index] = max(ends.get(stream.index, end), end)
+                if packet.is_corrupt and (stream.type == "video" or not packet.decode()):
+                    raise _cut_short(path, field, f"its {stream.type} stops inside a packet")
+                if stream.index not in decoded and packet.decode():
+                    decoded.add(stream.index)
+            for stream in streams:
+                if stream.index not in decoded and not stream.codec_context.decode(None):
+                    raise _cut_short(path, field, f"its {stream.type} has no frame that decodes")
+        except av.FFmpegError as exc:
+            reason = exc.strerror or type(exc).__name__
+            raise _cut_short(path, field, f"reading it stopped early ({reason})") from exc
+        spans = {s.index: ends[s.index] - _start(s) for s in streams if s.index in ends}
+        for stream in streams:
+            stated = _stream_seconds(stream)
+            if stated is not None and stream.index in spans:
+                _check_reaches(path, field, f"its {stream.type}", spans[stream.index], stated)
+        stated = _container_seconds(container)
+        if stated is not None and spans:
+            _check_reaches(path, field, "it", max(spans.values()), stated)
+
+
+def _start(stream: av.stream.Stream) -> float:
+    if stream.start_time is None or stream.time_base is None:
+        return 0.0
+    return float(stream.start_time * stream.time_base)
+
+
+def _check_reaches(path: Path, field: str, what: str, seconds: float, stated: float) -> None:
+    if seconds < stated - STREAM_END_TOLERANCE_S:
+        raise InputError(
+            field,
+            round(seconds, 3),
+            round(stated, 3),
+            f"{path.name} is cut short: {what} ends at {seconds:.2f} s of the {stated:.2f} s "
+            "it states (an incomplete upload or copy?)",
+        )
+
+
+def _cut_short(path: Path, field: str, reason: str) -> InputError:
+    return InputError(
+        field, path.name, "a complete file", f"{path.name} is cut short or damaged: {reason}"
+    )
 
 
 def stream_fps(container: av.container.InputContainer, stream: av.stream.Stream) -> Fraction:

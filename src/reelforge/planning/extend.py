@@ -1,9 +1,9 @@
-"""What a video-extend renders and costs, before any frame is decoded.
+"""What a video-extend renders: an image-to-video continuation of the video's last frame.
 
 A video is extended by an image-to-video continuation of its last frame at the video's
-size and sound (:func:`continuation_request`), planned like any request; the task is
-charged for the added seconds only (:func:`extension_estimate`). The rendering is
-:func:`reelforge.jobs.extend.extend`.
+size and sound (:func:`continuation_request`), checked and planned like any request
+(:func:`reelforge.jobs.extend.preflight_extension` at submit); the task is charged for
+the added seconds only. The rendering is :func:`reelforge.jobs.extend.extend`.
 """
 
 from __future__ import annotations
@@ -11,12 +11,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from ..lineup import TIERS, estimate, select
-from ..lineup.estimate import Estimate
-from ..lineup.select import Choice
+from ..lineup import TIERS
 from ..spec import limits
-from ..spec.requests import parse_request
-from ..spec.rules import check_duration
 
 DEFAULT_EXTEND_SECONDS = 5.0
 """How much a video-extend adds when the caller does not say (Kling adds about 5 s)."""
@@ -74,18 +70,3 @@ def continuation_request(
         "seed": seed,
     }
     return {k: v for k, v in data.items() if v is not None}
-
-
-def extension_estimate(
-    tier: str | None, width: int, height: int, audio: bool, seconds: float = DEFAULT_EXTEND_SECONDS
-) -> tuple[Choice, Estimate]:
-    """The continuation's tier and cost, before any frame is decoded (for submission):
-    the extension's seconds only, at the source's size and sound. Raises
-    :class:`InputError` when ``seconds`` or the tier's limits rule it out."""
-    check_duration("duration", seconds)
-    data = continuation_request(
-        Path("last-frame.png"), "", seconds, width=width, height=height, audio=audio, tier=tier
-    )
-    request = parse_request(data)
-    choice = select(request, seconds)
-    return choice, estimate(request, choice.tier, seconds)

@@ -11,7 +11,7 @@ from .camera import camera_from_control, extract_camera, find_camera_move
 from .dialogue import dialogue_spans, extract_dialogue, render_line
 from .intelligence import split_into_shots
 from .lint import LintWarning, lint
-from .script import is_shot_script, parse_shot_script
+from .script import is_shot_script, parse_shot_script, with_script_shots
 from .shots import CameraMove, DialogueLine, Shot
 from .structured import StructuredPrompt
 
@@ -33,4 +33,5 @@ __all__ = [
     "parse_shot_script",
     "render_line",
     "split_into_shots",
+    "with_script_shots",
 ]

@@ -5,6 +5,9 @@ shot's prompt (``Shot 2 (4s): Medium shot - she looks around. Camera: slow push 
 This module finds the headers, splits the text between them, fills in missing
 durations from the task's total, and checks every multi-shot limit of
 :mod:`reelforge.spec.limits`, so the planner receives shots that may run.
+:func:`with_script_shots` turns a request whose prompt is such a script into the custom
+multi-shot request it stands for, before its limits are checked: the one place where
+the CLI, the API and :func:`reelforge.render` read a storyboard.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from collections.abc import Sequence
 
 from ..errors import InputError
 from ..spec import limits
-from ..spec.requests import ShotSpec
+from ..spec.requests import AnyRequest, ImageToVideo, Omni, ShotSpec, TextToVideo
 from ._text import fmt_seconds, normalize_newlines
 from ._timing import apportion
 
@@ -63,6 +66,38 @@ def is_shot_script(text: str) -> bool:
     """True when ``text`` has a shot header at the start of a line, or a full one
     (``Shot 2 (4s):``) anywhere."""
     return bool(_headers(_lines(text)))
+
+
+def with_script_shots(request: AnyRequest) -> AnyRequest:
+    """``request`` with a shot script in its prompt made into its custom shot list.
+
+    The prompt keeps the script's preamble; the shots are the script's, with missing
+    durations shared out of ``request.duration``; a request without a duration lasts
+    as long as its shots (the README's storyboard renders its 10 s). Requests with a
+    shot list already, with ``shot_type`` ``intelligence``, without shots (motion,
+    avatar) or without a script come back unchanged. A broken script is an
+    :class:`InputError` on ``prompt``: that is the field the user wrote it in.
+    """
+    if (
+        not isinstance(request, TextToVideo | ImageToVideo | Omni)
+        or request.shots
+        or (request.multi_shot and request.shot_type == "intelligence")
+        or not is_shot_script(request.prompt)
+    ):
+        return request
+    try:
+        preamble, shots = parse_shot_script(request.prompt, request.duration)
+    except InputError as exc:
+        raise InputError("prompt", exc.value, exc.limit, exc.message) from None
+    return request.model_copy(
+        update={
+            "prompt": preamble,
+            "multi_shot": True,
+            "shot_type": "customize",
+            "shots": tuple(shots),
+            "duration": request.duration or sum(s.duration for s in shots),
+        }
+    )
 
 
 def parse_shot_script(text: str, total: float | None = None) -> tuple[str, list[ShotSpec]]:

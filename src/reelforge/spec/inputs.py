@@ -2,7 +2,9 @@
 :mod:`reelforge.media.probe`.
 
 Each check looks at the file's size before probing it (so an oversized upload is
-refused unread), then at what the probe reports. It returns the probe's info.
+refused unread), then at what the probe reports, and last reads the whole file (an
+image decoded, an audio or video file's packets read), so a file cut short after its
+header is refused before any work starts. It returns the probe's info.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ def check_image(path: Path, field: str) -> ImageInfo:
             f"aspect ratio {ratio(aspect, bound)} ({w}×{h} px) is outside "
             f"1:{num(1 / low)}–{num(high)}:1",
         )
+    probe.decode_image(path, field, max_pixels=limits.IMAGE_MAX_PIXELS)
     return info
 
 
@@ -48,6 +51,7 @@ def check_audio(path: Path, field: str) -> AudioInfo:
     info = probe.probe_audio(path, field)
     _check_format(field, info.format.lower(), limits.AUDIO_FORMATS)
     check_range(field, info.duration, limits.AUDIO_MIN_SECONDS, limits.AUDIO_MAX_SECONDS, unit="s")
+    probe.check_complete(path, field)
     return info
 
 
@@ -58,6 +62,7 @@ def check_video(path: Path, field: str, max_seconds: float, rule: str = "") -> V
     info = probe.probe_video(path, field)
     _check_format(field, info.format.lower(), limits.VIDEO_FORMATS)
     check_range(field, info.duration, limits.VIDEO_MIN_SECONDS, max_seconds, unit="s", rule=rule)
+    probe.check_complete(path, field)
     return info
 
 
