@@ -49,6 +49,7 @@ from reelforge.store import Store, load_config
 from reelforge.store import accounts as acc
 from reelforge.store.db import Database
 
+from ..weights import MODELS_ENV, placeholder_weights
 from .conftest import POSTGRES_ENV
 from .harness import write_image, write_video, write_wav
 
@@ -181,10 +182,14 @@ def _b64(path: Path) -> str:
 
 
 @pytest.fixture(scope="module")
-def fuzzed(backend, pg_databases, tmp_path_factory) -> Iterator[Fuzzed]:
+def fuzzed(backend, pg_databases, tmp_path_factory, request) -> Iterator[Fuzzed]:
     if backend == "postgres" and not os.environ.get(POSTGRES_ENV):
         pytest.skip(f"{POSTGRES_ENV} is not set (.ci/postgres.sh starts a PostgreSQL)")
     home = tmp_path_factory.mktemp(f"fuzz-{backend}")
+    # Not a previz server: every tier's weights count as pulled, so submit checks them.
+    patch = pytest.MonkeyPatch()
+    request.addfinalizer(patch.undo)
+    patch.setenv(MODELS_ENV, str(placeholder_weights(home / "models")))
     config = load_config(home / "home").replace(
         allow_private_urls=True,
         max_running_tasks=10**9,
@@ -215,6 +220,7 @@ def fuzzed(backend, pg_databases, tmp_path_factory) -> Iterator[Fuzzed]:
         json={"model_name": "kling-v3", "prompt": "A fox runs.", "duration": "3", "seed": 7},
         headers=headers,
     )
+    assert draft.status_code == 200, draft.json()
     draft_id = draft.json()["data"]["task_id"]
     # The draft "finishes" without a render: a finished video to extend and to finalise.
     claimed = store.claim("fuzz:1:w")
@@ -229,6 +235,9 @@ def fuzzed(backend, pg_databases, tmp_path_factory) -> Iterator[Fuzzed]:
         "has_audio": False,
         "previz": True,
     }
+    folder = store.artifacts.task_dir(owner.id, draft_id)
+    folder.mkdir(parents=True, exist_ok=True)
+    write_video(folder / "video.mp4", 3.0, DRAFT_SIZE, 24, audio=False)
     assert store.succeed(draft_id, "fuzz:1:w", [video])
     scratch = home / "scratch"
     scratch.mkdir()
