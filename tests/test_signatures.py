@@ -35,3 +35,12 @@ def test_a_webhook_signature_with_any_text_is_invalid(signature):
     hostile = {**headers, "webhook-signature": f"v1,{signature}"}
     assert not callbacks.verify(secret, hostile, body)
     assert not verify_webhook(secret, hostile, body)
+
+
+@pytest.mark.parametrize("stamp", ["", "soon", "١٢٣", "1e9"])
+def test_a_webhook_with_a_timestamp_that_is_no_number_is_invalid(stamp):
+    secret, body = new_webhook_secret(), b'{"task_id": "t"}'
+    good = callbacks.sign(secret, "msg_1", int(time.time()), body)
+    headers = {"webhook-id": "msg_1", "webhook-timestamp": stamp, "webhook-signature": good}
+    assert not callbacks.verify(secret, headers, body)
+    assert not callbacks.verify(secret, {"webhook-signature": good}, body)

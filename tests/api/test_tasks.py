@@ -296,6 +296,15 @@ def test_model_errors_1203_and_1103(service):
         ({"prompt": "x", "aspect_ratio": "4:3"}, 1201, ["aspect_ratio", "4:3"]),
         ({"prompt": "x", "cfg_scale": 3}, 1201, ["cfg_scale", "3"]),
         ({"prompt": "x", "sound": "loud"}, 1200, ["sound"]),
+        (
+            {
+                "prompt": "x",
+                "multi_shot": True,
+                "multi_prompt": [{"index": "first", "prompt": "a", "duration": "5"}],
+            },
+            1200,
+            ["multi_prompt[0].index:", "first"],
+        ),
         ({"prompt": ""}, 1201, ["prompt"]),
         (
             {"prompt": "x", "model_name": "kling-v2-5-turbo", "duration": "15"},

@@ -589,11 +589,23 @@ def _rid(request: Request) -> str:
     return getattr(request.state, "request_id", None) or uuid.uuid4().hex
 
 
+def _kling_path(loc: tuple[Any, ...]) -> str:
+    """A pydantic error location as a client writes the field: ``multi_prompt[0].index``."""
+    field = ""
+    for part in loc:
+        if part in ("body", "query", "path", "header") and not field:
+            continue
+        if isinstance(part, int):
+            field += f"[{part}]"
+        else:
+            field += f".{part}" if field else str(part)
+    return field or "request"
+
+
 def _validation_message(exc: RequestValidationError) -> str:
     parts = []
     for err in exc.errors()[:3]:
-        loc = [str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path", "header")]
-        field = ".".join(loc) or "request"
+        field = _kling_path(err.get("loc", ()))
         value = err.get("input")
         shown = repr(value)
         if len(shown) > 80:

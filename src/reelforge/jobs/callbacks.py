@@ -68,11 +68,14 @@ def sign(secret: str, msg_id: str, timestamp: int, body: bytes) -> str:
 def verify(secret: str, headers: dict[str, str], body: bytes) -> bool:
     """Check a delivery as a receiver would (for tests and receivers written in Python)."""
     lower = {k.lower(): v for k, v in headers.items()}
-    expected = sign(secret, lower["webhook-id"], int(lower["webhook-timestamp"]), body)
+    stamp = lower.get("webhook-timestamp", "")
+    if not (stamp.isascii() and stamp.isdigit()) or "webhook-id" not in lower:
+        return False
+    expected = sign(secret, lower["webhook-id"], int(stamp), body)
     # A header may hold any text; compare_digest refuses non-ASCII str, so compare bytes.
     return any(
         s.isascii() and hmac.compare_digest(expected.encode(), s.encode())
-        for s in lower["webhook-signature"].split()
+        for s in lower.get("webhook-signature", "").split()
     )
 
 
