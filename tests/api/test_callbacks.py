@@ -102,21 +102,11 @@ def test_a_callback_to_a_private_address_is_refused_when_not_allowed(make_servic
         transport=httpx.MockTransport(lambda r: httpx.Response(200)),
     )
     account = service.store.account("a")
-    from reelforge.store import NewTask, new_task_id
+    from ..tasks import bare_task
 
     task = service.store.submit(
         account,
-        NewTask(
-            new_task_id(),
-            "text2video",
-            "text2video",
-            "animatic",
-            {},
-            {},
-            0,
-            True,
-            callback_url="http://10.0.0.1/hook",
-        ),
+        bare_task(translated={}, callback_url="http://10.0.0.1/hook"),
         max_running=5,
     )
     delivery = service.store.deliveries(task.id)[0]

@@ -23,10 +23,10 @@ from reelforge.errors import InputError
 from reelforge.jobs import urls
 from reelforge.jobs.callbacks import CallbackSender
 from reelforge.jobs.urls import check_url
-from reelforge.store import NewTask, new_task_id
 from tests.service.harness import CallbackReceiver, FileServer
 
 from ..store.conftest import make_store
+from ..tasks import bare_task
 
 PUBLIC_IP = "93.184.216.34"
 PNG = b"\x89PNG\r\n\x1a\n" + b"0" * 64
@@ -175,7 +175,7 @@ def queue_callback(store, url: str):
     """A task with a callback to ``url``: its first delivery, as the store holds it."""
     task = store.submit(
         store.account("a"),
-        NewTask(new_task_id(), "text2video", "text2video", "animatic", {}, {}, 0, True, None, url),
+        bare_task(translated={}, callback_url=url),
         max_running=100,
     )
     return store.deliveries(task.id)[0]

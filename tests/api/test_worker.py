@@ -6,10 +6,10 @@ import threading
 
 from reelforge.api.kling import kling_field, redact
 from reelforge.jobs.worker import Executor
-from reelforge.store import NewTask, new_task_id
 from reelforge.store.models import LedgerEntry
 
 from ..store.conftest import make_store
+from ..tasks import bare_task
 from .conftest import fake_render
 
 
@@ -21,16 +21,7 @@ def test_a_task_left_processing_by_a_killed_server_finishes_after_restart_and_is
     store.grant("a", 100)
     task = store.submit(
         account,
-        NewTask(
-            new_task_id(),
-            "text2video",
-            "text2video",
-            "animatic",
-            {},
-            {"workflow": "text2video", "duration": 3},
-            30,
-            True,
-        ),
+        bare_task(translated={"workflow": "text2video", "duration": 3}, credits=30),
         max_running=5,
     )
     assert store.claim("gone-host:4242:dead").id == task.id  # the "killed" server's claim
@@ -69,16 +60,7 @@ def test_stopping_releases_a_running_task_back_to_the_queue(tmp_path, monkeypatc
 
     task = store.submit(
         account,
-        NewTask(
-            new_task_id(),
-            "text2video",
-            "text2video",
-            "animatic",
-            {},
-            {"workflow": "text2video"},
-            0,
-            True,
-        ),
+        bare_task(),
         max_running=5,
     )
     executor = Executor(store, render=slow, poll_s=0.02)

@@ -12,10 +12,12 @@ from collections.abc import Iterator
 import pytest
 
 from reelforge.jobs.callbacks import CallbackSender
-from reelforge.store import NewTask, Store, new_task_id
+from reelforge.store import Store
 from reelforge.store.db import Database
 from reelforge.store.models import WebhookDelivery
 from tests.service.harness import CallbackReceiver, wait_until
+
+from ..tasks import bare_task
 
 WORKER = "w:1:deliveries"
 STATUSES = ["submitted", "processing", "succeed"]
@@ -34,10 +36,7 @@ def queue(store: Store, tasks: int, url: str = "https://example.com/hook") -> di
     in the order they were queued."""
     account = store.account("a")
     for _ in range(tasks):
-        new = NewTask(
-            new_task_id(), "text2video", "text2video", "animatic", {}, {}, 0, True, None, url
-        )
-        store.submit(account, new, max_running=1000)
+        store.submit(account, bare_task(translated={}, callback_url=url), max_running=1000)
     for _ in range(tasks):
         task = store.claim(WORKER)
         assert task is not None

@@ -7,22 +7,14 @@ import threading
 
 import pytest
 
-from reelforge.store import NewTask, OutOfCredits, ledger, new_task_id
+from reelforge.store import NewTask, OutOfCredits, ledger
 from reelforge.store.models import LedgerEntry, Task
+
+from ..tasks import bare_task
 
 
 def new(credits: int, **kw) -> NewTask:
-    return NewTask(
-        new_task_id(),
-        "text2video",
-        "text2video",
-        "cinema",
-        {},
-        {"workflow": "text2video"},
-        credits,
-        True,
-        **kw,
-    )
+    return bare_task(tier="cinema", credits=credits, **kw)
 
 
 def test_hold_settle_and_refund_balance_is_the_sum_of_entries(store):

@@ -10,25 +10,17 @@ import time
 
 import pytest
 
-from reelforge.store import DuplicateExternalId, NewTask, TooManyTasks, new_task_id
+from reelforge.store import DuplicateExternalId, NewTask, TooManyTasks
 from reelforge.store.models import Task, WebhookDelivery, now_ms
 from reelforge.store.service import HEARTBEAT_STALE_MS, MAX_TASK_ATTEMPTS
+
+from ..tasks import bare_task
 
 HOST = socket.gethostname()
 
 
 def new(credits: int = 0, endpoint: str = "text2video", **kw) -> NewTask:
-    return NewTask(
-        new_task_id(),
-        endpoint,
-        "text2video",
-        "animatic",
-        {"prompt": "x"},
-        {"workflow": "text2video"},
-        credits,
-        True,
-        **kw,
-    )
+    return bare_task(endpoint=endpoint, request={"prompt": "x"}, credits=credits, **kw)
 
 
 def test_concurrent_claims_give_every_task_to_exactly_one_worker(store):

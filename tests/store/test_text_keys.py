@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from reelforge.store import NewTask, new_task_id
 from reelforge.store import accounts as acc
+
+from ..tasks import bare_task
 
 BAD_KEYS = ["abc\x00def", "\x00", "iss\ud800", "\udfff"]
 
@@ -17,17 +18,7 @@ def test_task_lookups_by_a_bad_key_find_nothing(store, key):
     account = store.account("a")
     task = store.submit(
         account,
-        NewTask(
-            new_task_id(),
-            "text2video",
-            "text2video",
-            "animatic",
-            {},
-            {},
-            0,
-            True,
-            external_task_id="order-1",
-        ),
+        bare_task(translated={}, external_task_id="order-1"),
         max_running=10,
     )
     assert store.get(account.id, "text2video", key) is None
