@@ -96,6 +96,7 @@ def resolve_public(host: str, port: int, field: str, url: str) -> list[IPAddress
     """Every address ``host`` resolves to, once, each of them public; else
     :class:`InputError` naming ``field``. Connect only to these (no second lookup)."""
     literal = literal_address(host)
+    addresses: list[IPAddress | None]
     if literal is not None:
         addresses = [literal]
     else:
