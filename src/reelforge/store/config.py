@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+import tempfile
 import tomllib
 from dataclasses import dataclass, fields, replace
 from pathlib import Path
@@ -132,12 +133,14 @@ def _new_b64() -> str:
 def _secret_file(path: Path, make: Any) -> str:
     if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # A name of its own per call (mkstemp: mode 0600): racing threads of one process
+        # must not share a temporary file, or one unlinks it before the other links it.
+        fd, name = tempfile.mkstemp(prefix=f"{path.name}.", suffix=".tmp", dir=path.parent)
+        tmp = Path(name)
         with os.fdopen(fd, "w") as f:
             f.write(make())
         try:
-            os.link(tmp, path)  # first writer wins; a racing process reads the winner's
+            os.link(tmp, path)  # first writer wins; a racing writer reads the winner's
         except FileExistsError:
             pass
         finally:
