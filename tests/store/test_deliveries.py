@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from reelforge.jobs.callbacks import CallbackSender
+from reelforge.jobs.callbacks import CALLBACK_LEASE_S, CallbackSender
 from reelforge.store import Store
 from reelforge.store.db import Database
 from reelforge.store.models import WebhookDelivery
@@ -155,3 +155,29 @@ def test_a_dead_senders_lease_runs_out_and_its_late_outcome_is_ignored(store, ot
     assert (after.state, after.attempts, after.last_error) == ("delivered", 2, "")
     (nxt,) = store.claim_deliveries(10, lease_ms=600_000)
     assert nxt.id == queued[task][1]
+
+
+def test_a_send_that_crashes_is_retried_after_the_backoff_not_the_lease(store, monkeypatch):
+    queued = queue(store, 1)
+    (task,) = queued
+    sender = CallbackSender(store, allow_private=True)
+
+    def broken(account_id: int) -> str:
+        raise RuntimeError("the secret store is unreadable")
+
+    monkeypatch.setattr(store, "webhook_secret", broken)
+    try:
+        assert sender.dispatch() == 1
+        first = queued[task][0]
+
+        def settled() -> WebhookDelivery | None:
+            (row,) = [d for d in store.deliveries(task) if d.id == first]
+            return row if row.state != "sending" else None
+
+        row = wait_until(settled, timeout=30)
+    finally:
+        sender.stop()
+    assert (row.state, row.attempts) == ("pending", 1)
+    assert row.last_error == "internal error (RuntimeError)"
+    lease_end = row.created_at + int(CALLBACK_LEASE_S * 1000)
+    assert row.next_attempt_at < lease_end  # the backoff's 2 s, not the 300 s lease

@@ -162,8 +162,12 @@ class CallbackSender:
     def _send_guarded(self, delivery: WebhookDelivery) -> None:
         try:
             self.send(delivery)
-        except Exception:
+        except Exception as exc:
             log.exception("callback %s failed unexpectedly", delivery.id)
+            try:  # retried after the usual backoff, not only when its lease runs out
+                self._settle(delivery, f"internal error ({type(exc).__name__})")
+            except Exception:  # the store is down too: the lease brings it back
+                log.exception("callback %s: recording the failure failed", delivery.id)
         finally:
             with self._lock:
                 self._in_flight -= 1
@@ -202,6 +206,10 @@ class CallbackSender:
         if not error:
             self.store.delivery_done(delivery)
             return
+        self._settle(delivery, error)
+
+    def _settle(self, delivery: WebhookDelivery, error: str) -> None:
+        """A failed attempt: retry after the backoff, or give up after the last attempt."""
         retry_at = (
             None
             if delivery.attempts >= self.max_attempts
