@@ -10,18 +10,5 @@ CHROMIUM=/usr/bin/chromium
 log() { echo "chromium.sh: $*" >&2; }
 
 [ -x "$CHROMIUM" ] && exit 0
-if [ "$(id -u)" != 0 ]; then
-  log "$CHROMIUM is absent and this is not root: cannot apt-get install chromium"
-  exit 1
-fi
-if ! command -v apt-get >/dev/null 2>&1; then
-  log "$CHROMIUM is absent and there is no apt-get to install it with"
-  exit 1
-fi
-log "installing Chromium (apt-get)"
-export DEBIAN_FRONTEND=noninteractive
-if ! { apt-get update -qq && apt-get install -y -qq chromium; } >&2; then
-  log "apt-get could not install chromium"
-  exit 1
-fi
+"$(dirname "$0")/apt-install.sh" chromium.sh chromium || exit 1
 [ -x "$CHROMIUM" ] || { log "chromium installed, but $CHROMIUM is absent"; exit 1; }

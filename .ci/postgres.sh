@@ -32,18 +32,7 @@ pg_bindir() {
 }
 
 if ! BIN=$(pg_bindir); then
-  if [ "$(id -u)" != 0 ]; then
-    log "PostgreSQL is not installed and this is not root: cannot apt-get install it"
-    exit 1
-  fi
-  if ! command -v apt-get >/dev/null 2>&1; then
-    log "PostgreSQL is not installed and there is no apt-get to install it with"
-    exit 1
-  fi
-  log "installing PostgreSQL (apt-get)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq >&2
-  apt-get install -y -qq postgresql >&2
+  "$(dirname "$0")/apt-install.sh" postgres.sh postgresql || exit 1
   BIN=$(pg_bindir) || { log "initdb not found after installing postgresql"; exit 1; }
 fi
 
