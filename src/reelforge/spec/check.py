@@ -52,9 +52,8 @@ from .rules import (
     check_range,
     check_seed,
     check_shots,
-    check_text,
 )
-from .text import FREE_TEXT_FIELDS, TEXT_WHITESPACE, check_string, strings
+from .text import FREE_TEXT_FIELDS, check_string, check_text, strings
 
 MediaInfo = ImageInfo | AudioInfo | VideoInfo
 
@@ -100,8 +99,8 @@ def check_request(request: AnyRequest) -> CheckedRequest:
 def _check_strings(request: AnyRequest) -> None:
     """Every string can be stored and written as UTF-8 (lengths are checked per field)."""
     for path, name, value in strings(request):
-        allow = TEXT_WHITESPACE if name in FREE_TEXT_FIELDS else ""
-        check_string(path, value, allow=allow)
+        check = check_text if name in FREE_TEXT_FIELDS else check_string
+        check(path, value)
 
 
 def _check_common(request: AnyRequest) -> dict[str, Any]:

@@ -16,8 +16,6 @@ from .messages import listing, num, seconds
 from .requests import CameraControl, ShotSpec
 from .text import check_text
 
-__all__ = ["check_text"]  # free text (prompts) is checked by the text sanitiser
-
 CAMERA_AXES = ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")
 
 
