@@ -55,6 +55,11 @@ class EngineUnavailable(ReelforgeError):
     """The engine a tier needs cannot run here (weights missing, package missing)."""
 
 
+class NonFiniteOutput(ReelforgeError):
+    """An engine's output holds NaN or infinite values (a diverged schedule, an overflow):
+    refused, so it never becomes black frames or noise in a video that "succeeded"."""
+
+
 class Cancelled(ReelforgeError):
     """The render was cancelled by its caller."""
 

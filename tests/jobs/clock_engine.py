@@ -39,3 +39,18 @@ class BrokenEngine(ClockEngine):
         if segment.index == 1:
             raise RuntimeError("GPU fell off the bus")
         return super().render(segment, progress, previous)
+
+
+class DivergingEngine(ClockEngine):
+    """Its second segment's pipeline output is NaN from frame 3 on (a schedule that
+    diverged), handed to the output path every diffusers engine uses."""
+
+    def render(self, segment, progress=no_progress, previous=None):
+        from reelforge.engines.diffusers_engine import DiffusersEngine
+
+        clip = super().render(segment, progress, previous)
+        if segment.index != 1:
+            return clip
+        video = clip.frames.astype(np.float32) / 255.0
+        video[3:] = np.nan
+        return DiffusersEngine.to_clip(video, segment.fps)

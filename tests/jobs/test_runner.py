@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from reelforge.errors import Cancelled, EngineUnavailable, InputError
+from reelforge.errors import Cancelled, EngineUnavailable, InputError, NonFiniteOutput
 from reelforge.jobs.progress import CancelToken
 from reelforge.jobs.runner import render
 from reelforge.media.decode import read_audio, read_video
@@ -88,6 +88,14 @@ def test_engine_failure_leaves_nothing_behind(tmp_path, fresh_registry):
     fresh_registry.IMPLEMENTATIONS["ltx2"] = "tests.jobs.clock_engine:BrokenEngine"
     out = tmp_path / "out"
     with pytest.raises(RuntimeError, match="GPU fell off"):
+        render(avatar_request(tmp_path, 12.0), output=out, size=(64, 64))
+    assert list(out.iterdir()) == []
+
+
+def test_a_non_finite_engine_output_fails_the_render_by_name(tmp_path, fresh_registry):
+    fresh_registry.IMPLEMENTATIONS["ltx2"] = "tests.jobs.clock_engine:DivergingEngine"
+    out = tmp_path / "out"
+    with pytest.raises(NonFiniteOutput, match="video holds .* NaN or infinite values"):
         render(avatar_request(tmp_path, 12.0), output=out, size=(64, 64))
     assert list(out.iterdir()) == []
 

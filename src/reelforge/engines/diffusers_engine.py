@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import numpy as np
 import torch
 
+from ..errors import NonFiniteOutput
 from ..media.clip import Audio, Clip
 from .base import Engine, SpeedOptions, StepCallback
 from .weights import locate_weights
@@ -118,11 +119,35 @@ class DiffusersEngine(Engine):
         MP4 writer resamples).
         """
         frames = np.asarray(video[0] if isinstance(video, (list, tuple)) or np.ndim(video) == 5 else video)
-        frames = (np.clip(frames, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
-        sound = None
-        if audio is not None:
-            samples = audio.float().cpu().numpy() if isinstance(audio, torch.Tensor) else np.asarray(audio)
-            if samples.ndim == 3:
-                samples = samples[0]
-            sound = Audio(np.clip(samples, -1.0, 1.0), int(audio_rate or 0))
+        frames = (np.clip(finite("video", frames), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
+        sound = None if audio is None else as_audio(audio, int(audio_rate or 0))
         return Clip(frames, fps, sound)
+
+
+def as_audio(waveform: Any, rate: int) -> Audio:
+    """A pipeline's or vocoder's sound (tensor or array, ``(batch, channels, samples)`` or
+    ``(channels, samples)``) as :class:`Audio` at ``rate``, clipped to [-1, 1]."""
+    samples = (
+        waveform.float().cpu().numpy() if isinstance(waveform, torch.Tensor) else np.asarray(waveform)
+    )
+    if samples.ndim == 3:
+        samples = samples[0]
+    return Audio(np.clip(finite("audio", samples), -1.0, 1.0), int(rate))
+
+
+def finite(what: str, values: np.ndarray) -> np.ndarray:
+    """``values`` when every one is finite, else :class:`NonFiniteOutput` naming ``what``.
+
+    Clipping would turn NaN latents into black frames (or silence) in a video that
+    "succeeded"; the task fails by name instead. One float64 sum finds any NaN or
+    infinity without a mask the size of the video; the mask is built only to count them.
+    """
+    if np.issubdtype(values.dtype, np.floating) and not np.isfinite(values.sum(dtype=np.float64)):
+        bad = values.size - int(np.count_nonzero(np.isfinite(values)))
+        if bad:
+            raise NonFiniteOutput(
+                f"the engine's {what} holds {bad:,} NaN or infinite values of {values.size:,} "
+                "(a diverged sampling schedule?); refused rather than written as "
+                + ("black frames" if what == "video" else "silence")
+            )
+    return values

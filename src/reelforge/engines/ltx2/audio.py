@@ -14,6 +14,7 @@ import numpy as np
 import torch
 
 from ...media.clip import Audio
+from ..diffusers_engine import as_audio
 
 MEL_N_FFT = 1024
 """STFT size (and window) of LTX-2's mel front end, as in ltx-core's audio processor."""
@@ -125,11 +126,4 @@ def _fit_frames(x: torch.Tensor, n: int, dim: int, fill: float) -> torch.Tensor:
 
 def to_audio(waveform, rate: int, seconds: float) -> Audio:
     """A vocoder output (tensor ``(B, C, n)`` or ``(C, n)``) as :class:`Audio` of exactly ``seconds``."""
-    samples = (
-        waveform.float().cpu().numpy()
-        if isinstance(waveform, torch.Tensor)
-        else np.asarray(waveform)
-    )
-    if samples.ndim == 3:
-        samples = samples[0]
-    return Audio(np.clip(samples, -1.0, 1.0), int(rate)).fit(seconds)
+    return as_audio(waveform, rate).fit(seconds)
