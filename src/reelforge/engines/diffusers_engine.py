@@ -23,7 +23,7 @@ from .base import Engine, SpeedOptions, StepCallback
 from .weights import locate_weights
 
 _shared: weakref.WeakValueDictionary[tuple, Any] = weakref.WeakValueDictionary()
-"""Loaded base pipelines by (class, folder, device, speed options). Tiers of one engine on
+"""Loaded base pipelines by (engine, class, folder, device, speed options). Tiers of one engine on
 one folder (cinema, budget and avatar all run LTX-2) share one copy of the weights
 instead of loading it once per tier; it is freed when the last engine lets go of it.
 The registry's lock serialises loads."""
@@ -56,14 +56,19 @@ class DiffusersEngine(Engine):
         self.dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
         self.speed = speed or SpeedOptions()
         self.folder = locate_weights(self.name, self.model_path, self.tier)
-        key = (self.base_pipeline, str(self.folder.resolve()), str(self.device), self.speed)
+        key = (self.name, self.base_pipeline, str(self.folder.resolve()), str(self.device), self.speed)
         base = _shared.get(key)
         if base is None:
             cls = getattr(diffusers, self.base_pipeline)
-            base = self.prepare(cls.from_pretrained(self.folder, dtype=self.dtype))
+            parts = self.replaced_components(self.folder)
+            base = self.prepare(cls.from_pretrained(self.folder, dtype=self.dtype, **parts))
             _shared[key], _reports[base] = base, self.speed_report
         self.speed_report = _reports.get(base)
         self._pipelines = {self.base_pipeline: base}
+
+    def replaced_components(self, folder: Path) -> dict[str, Any]:
+        """Components loaded from elsewhere than ``folder``'s own subfolders (none here)."""
+        return {}
 
     def prepare(self, pipe: Any) -> Any:
         """Apply the speed and memory options to a freshly loaded pipeline and place it on

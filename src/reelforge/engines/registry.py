@@ -19,6 +19,7 @@ from .weights import missing_weights
 IMPLEMENTATIONS: dict[str, str] = {
     "animatic": "reelforge.engines.animatic:AnimaticEngine",
     "ltx2": "reelforge.engines.ltx2:LTX2Engine",
+    "ltx2_distilled": "reelforge.engines.ltx2:LTX2DistilledEngine",
     "wan": "reelforge.engines.wan:WanEngine",
     "wan_vace": "reelforge.engines.wan_vace:WanVACEEngine",
     "wan_animate": "reelforge.engines.wan_animate:WanAnimateEngine",

@@ -31,8 +31,6 @@ WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".gguf", ".on
 SHARD_INDEX_SUFFIX = ".index.json"
 LIBRARY_MODEL_CONFIGS = ("config.json",)
 """A component folder holding one of these is a model (it needs weights beside it)."""
-UPSAMPLER_ROLE = "latent_upsampler"
-"""The extra weights a 4K render loads (beside the pipeline, in their ``subfolder``)."""
 
 
 # --- what a tier needs -----------------------------------------------------------------
@@ -56,16 +54,12 @@ def resolve_target(name: str) -> tuple[str, str | None]:
 def tier_weights(tier: Tier) -> tuple[WeightsRef, ...]:
     """Every repository a tier's renders load.
 
-    The engine's weights, less the latent upsampler where the tier offers no 4K, plus
-    LTX-2's pipeline where the tier adds sound after the picture (``audio="added"``:
+    The engine's weights (LTX-2's include the latent upsampler and the distilled weights
+    every two-stage render uses), plus LTX-2's pipeline where the tier adds sound after the picture (``audio="added"``:
     video-to-audio on LTX-2).
     """
-    refs = [
-        ref
-        for ref in ENGINES[tier.engine].weights
-        if ref.role != UPSAMPLER_ROLE or "4k" in tier.resolutions
-    ]
-    if tier.audio == "added" and tier.engine != "ltx2":
+    refs = list(ENGINES[tier.engine].weights)
+    if tier.audio == "added" and not tier.engine.startswith("ltx2"):
         refs.append(ENGINES["ltx2"].weights[0])
     return tuple(refs)
 
@@ -155,7 +149,7 @@ def _pipeline_folder(
             f"(no {PIPELINE_INDEX}); point it at a folder written by save_pretrained "
             f"or pulled with `{pull_command(tier or engine)}`"
         )
-    problems = check_pipeline_folder(path)
+    problems = check_pipeline_folder(path, main_weights(engine).replaced)
     if problems:
         if ref is None:
             raise EngineUnavailable(
@@ -207,13 +201,14 @@ def _from_hub_cache(ref: WeightsRef, engine: str, tier: str | None) -> Path:
 # --- completeness ----------------------------------------------------------------------------
 
 
-def check_pipeline_folder(path: str | Path) -> list[str]:
+def check_pipeline_folder(path: str | Path, replaced: tuple[str, ...] = ()) -> list[str]:
     """What is missing from a diffusers pipeline folder (empty when it is complete).
 
     Every component named in ``model_index.json`` must have its folder; a model
     component (a folder with ``config.json``) must hold weights, and a sharded one every
     shard its index names; a scheduler, tokenizer or processor folder must hold its
-    configuration files.
+    configuration files. A ``replaced`` component (supplied by another entry) needs only
+    its ``config.json``.
     """
     path = Path(path)
     try:
@@ -226,6 +221,10 @@ def check_pipeline_folder(path: str | Path) -> list[str]:
             continue
         if spec[0] is None or spec[1] is None:
             continue  # an optional component saved as absent
+        if name in replaced:
+            if not (path / name / "config.json").is_file():
+                problems.append(f"{name}/config.json is missing")
+            continue
         problems += _check_component(path / name, name)
     return problems
 
@@ -272,7 +271,7 @@ def check_snapshot(path: str | Path, ref: WeightsRef) -> list[str]:
         if not any(fnmatch.fnmatch(f, pattern) for f in present)
     ]
     if ref.role == "pipeline" and not problems:
-        problems += check_pipeline_folder(path)
+        problems += check_pipeline_folder(path, ref.replaced)
     return problems
 
 
@@ -285,8 +284,9 @@ def missing_weights(tier: Tier, resolution: str | None = None) -> str | None:
 
     Looked up exactly as the engine looks them up when it loads, without loading
     anything: the pipeline folder through :func:`locate_weights` (``$REELFORGE_MODELS``,
-    then the Hub cache, offline), and for 4K the latent upsampler beside it (what
-    LTX-2's 4K path opens). The answer names repositories and the command that fetches
+    then the Hub cache, offline), and the extras of the same repository beside it (LTX-2's
+    latent upsampler and distilled weights, which every render opens). ``resolution`` is
+    kept for callers that ask about one; every resolution needs the same files now. The answer names repositories and the command that fetches
     them, never local paths.
     """
     traits = tier.traits
@@ -298,13 +298,13 @@ def missing_weights(tier: Tier, resolution: str | None = None) -> str | None:
     except EngineUnavailable:
         state = "not downloaded" if weights_status(ref).state == "missing" else "incomplete"
         return f"its weights, {ref.repo_id}, are {state} (`{pull_command(tier.name, ref)}` fetches them)"
-    if "4k" in tier.resolutions and resolution in (None, "4k"):
-        for extra in traits.weights:
-            if extra.role == UPSAMPLER_ROLE and not (folder / (extra.subfolder or "") / "config.json").is_file():
-                return (
-                    f"its 4K latent upsampler, {extra.repo_id}/{extra.subfolder}, is not downloaded "
-                    f"(`{pull_command(tier.name, extra)}` fetches it)"
-                )
+    for extra in traits.weights[1:]:
+        if extra.repo_id == ref.repo_id and check_snapshot(folder, extra):
+            what = extra.subfolder or ", ".join(extra.allow_patterns)
+            return (
+                f"its {extra.role.replace('_', ' ')}, {extra.repo_id}/{what}, is not downloaded "
+                f"(`{pull_command(tier.name, extra)}` fetches it)"
+            )
     return None
 
 

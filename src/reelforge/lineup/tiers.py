@@ -34,6 +34,9 @@ class WeightsRef:
     role: str = "pipeline"
     subfolder: str | None = None
     """Where the files this entry is for lie inside the repository (``latent_upsampler``)."""
+    replaced: tuple[str, ...] = ()
+    """Components of this pipeline folder that another entry supplies (the budget tier's
+    transformer is the distilled checkpoint): only their ``config.json`` is fetched."""
 
 
 def _diffusers_folders(*components: str) -> tuple[str, ...]:
@@ -42,6 +45,22 @@ def _diffusers_folders(*components: str) -> tuple[str, ...]:
 
 
 _WAN_COMPONENTS = ("scheduler", "text_encoder", "tokenizer", "transformer", "vae")
+_LTX2_REPO = "Lightricks/LTX-2"
+_LTX2_COMPONENTS = (
+    "scheduler",
+    "text_encoder",
+    "tokenizer",
+    "connectors",
+    "vae",
+    "audio_vae",
+    "vocoder",
+)
+_LTX2_UPSAMPLER = WeightsRef(
+    _LTX2_REPO,
+    allow_patterns=("latent_upsampler/*",),
+    role="latent_upsampler",
+    subfolder="latent_upsampler",
+)
 
 
 @dataclass(frozen=True)
@@ -49,7 +68,8 @@ class EngineTraits:
     """What the planner must know about an engine.
 
     ``frame_step``: the engine renders ``frame_step * k + 1`` frames (LTX 8, Wan 4; 1: any).
-    ``size_multiple``: width and height must be multiples of this.
+    ``size_multiple``: width and height must be multiples of this (``size_multiple_4k``
+    at 4K, where LTX-2 adds a second ×2 stage).
     ``max_segment_frames``: the most frames one call renders; longer shots are chunked.
     ``overlap_frames``: frames a chunk re-renders from the previous one, blended.
     ``anchors``: whether it can be conditioned on a picture that is not a frame of the
@@ -65,48 +85,105 @@ class EngineTraits:
     needs_weights: bool = True
     anchors: bool = True
     weights: tuple[WeightsRef, ...] = ()
+    size_multiple_4k: int | None = None
+
+    def multiple_for(self, resolution: str) -> int:
+        """The size multiple of a render at ``resolution``."""
+        return (
+            (self.size_multiple_4k or self.size_multiple)
+            if resolution == "4k"
+            else self.size_multiple
+        )
 
 
 ENGINES: Mapping[str, EngineTraits] = MappingProxyType(
     {
+        # Two-stage LTX-2 (docs/research/ltx2-reference.md): outputs are multiples of 64 so
+        # that stage 1 is exactly half (ltx-pipelines utils/helpers.py:540-551); a 4K final
+        # has two ×2 stages, so 128.
         "ltx2": EngineTraits(
-            "ltx2", "LTX-2 (video + audio)", frame_step=8, size_multiple=32,
-            max_segment_frames=481, overlap_frames=16,
+            "ltx2",
+            "LTX-2 (video + audio)",
+            frame_step=8,
+            size_multiple=64,
+            size_multiple_4k=128,
+            max_segment_frames=481,
+            overlap_frames=16,
             weights=(
                 WeightsRef(
-                    "Lightricks/LTX-2",
-                    allow_patterns=_diffusers_folders(
-                        "scheduler", "text_encoder", "tokenizer", "connectors", "transformer",
-                        "vae", "audio_vae", "vocoder",
-                    ),
+                    _LTX2_REPO, allow_patterns=_diffusers_folders(*_LTX2_COMPONENTS, "transformer")
                 ),
+                _LTX2_UPSAMPLER,
                 WeightsRef(
-                    "Lightricks/LTX-2", allow_patterns=("latent_upsampler/*",),
-                    role="latent_upsampler", subfolder="latent_upsampler",
+                    _LTX2_REPO,
+                    allow_patterns=("ltx-2-19b-distilled-lora-384.safetensors",),
+                    role="distilled_lora",
+                ),
+            ),
+        ),
+        # The reference's distilled.py: the distilled checkpoint (one file, Lightricks'
+        # format) in place of the dev transformer; everything else is the same folder.
+        "ltx2_distilled": EngineTraits(
+            "ltx2_distilled",
+            "LTX-2 distilled (video + audio)",
+            frame_step=8,
+            size_multiple=64,
+            size_multiple_4k=128,
+            max_segment_frames=481,
+            overlap_frames=16,
+            weights=(
+                WeightsRef(
+                    _LTX2_REPO,
+                    allow_patterns=(
+                        *_diffusers_folders(*_LTX2_COMPONENTS),
+                        "transformer/config.json",
+                    ),
+                    replaced=("transformer",),
+                ),
+                _LTX2_UPSAMPLER,
+                WeightsRef(
+                    _LTX2_REPO,
+                    allow_patterns=("ltx-2-19b-distilled.safetensors",),
+                    role="distilled_checkpoint",
                 ),
             ),
         ),
         "wan": EngineTraits(
-            "wan", "Wan 2.2 TI2V-5B", frame_step=4, size_multiple=32,
-            max_segment_frames=121, overlap_frames=8, anchors=False,
+            "wan",
+            "Wan 2.2 TI2V-5B",
+            frame_step=4,
+            size_multiple=32,
+            max_segment_frames=121,
+            overlap_frames=8,
+            anchors=False,
             weights=(
                 WeightsRef(
-                    "Wan-AI/Wan2.2-TI2V-5B-Diffusers", allow_patterns=_diffusers_folders(*_WAN_COMPONENTS)
+                    "Wan-AI/Wan2.2-TI2V-5B-Diffusers",
+                    allow_patterns=_diffusers_folders(*_WAN_COMPONENTS),
                 ),
             ),
         ),
         "wan_vace": EngineTraits(
-            "wan_vace", "Wan 2.1 VACE", frame_step=4, size_multiple=16,
-            max_segment_frames=81, overlap_frames=8,
+            "wan_vace",
+            "Wan 2.1 VACE",
+            frame_step=4,
+            size_multiple=16,
+            max_segment_frames=81,
+            overlap_frames=8,
             weights=(
                 WeightsRef(
-                    "Wan-AI/Wan2.1-VACE-14B-diffusers", allow_patterns=_diffusers_folders(*_WAN_COMPONENTS)
+                    "Wan-AI/Wan2.1-VACE-14B-diffusers",
+                    allow_patterns=_diffusers_folders(*_WAN_COMPONENTS),
                 ),
             ),
         ),
         "wan_animate": EngineTraits(
-            "wan_animate", "Wan 2.2 Animate", frame_step=4, size_multiple=16,
-            max_segment_frames=77, overlap_frames=5,
+            "wan_animate",
+            "Wan 2.2 Animate",
+            frame_step=4,
+            size_multiple=16,
+            max_segment_frames=77,
+            overlap_frames=5,
             weights=(
                 WeightsRef(
                     "Wan-AI/Wan2.2-Animate-14B-Diffusers",
@@ -119,13 +196,19 @@ ENGINES: Mapping[str, EngineTraits] = MappingProxyType(
                 WeightsRef(
                     "Wan-AI/Wan2.2-Animate-14B",
                     allow_patterns=("process_checkpoint/det/*", "process_checkpoint/pose2d/*"),
-                    role="preprocessor", subfolder="process_checkpoint",
+                    role="preprocessor",
+                    subfolder="process_checkpoint",
                 ),
             ),
         ),
         "animatic": EngineTraits(
-            "animatic", "built-in animatic (CPU previz)", frame_step=1, size_multiple=2,
-            max_segment_frames=480, overlap_frames=0, needs_weights=False,
+            "animatic",
+            "built-in animatic (CPU previz)",
+            frame_step=1,
+            size_multiple=2,
+            max_segment_frames=480,
+            overlap_frames=0,
+            needs_weights=False,
         ),
     }
 )
@@ -189,66 +272,125 @@ def _tiers(*tiers: Tier) -> Mapping[str, Tier]:
 
 TIERS: Mapping[str, Tier] = _tiers(
     Tier(
-        "cinema", "prompt-driven T2V/I2V, keyframes, multi-shot, dialogue", "VIDEO 3.0",
-        engine="ltx2", workflows=("text2video", "image2video"), max_duration=15.0,
-        resolutions=("720p", "1080p", "4k"), default_resolution="1080p",
-        fps=24, audio="native",
+        "cinema",
+        "prompt-driven T2V/I2V, keyframes, multi-shot, dialogue",
+        "VIDEO 3.0",
+        engine="ltx2",
+        workflows=("text2video", "image2video"),
+        max_duration=15.0,
+        resolutions=("720p", "1080p", "4k"),
+        default_resolution="1080p",
+        fps=24,
+        audio="native",
         prices={"720p": (6, 9), "1080p": (8, 12), "4k": (30, 30)},
-        speed={"720p": 4.0, "1080p": 8.0, "4k": 30.0}, speed_hardware="H100",
+        speed={"720p": 4.0, "1080p": 8.0, "4k": 30.0},
+        speed_hardware="H100",
         kling_models=("kling-v3",),
     ),
     Tier(
-        "omni", "identity from reference images / video elements", "VIDEO 3.0 Omni",
-        engine="wan_vace", workflows=("omni",), max_duration=15.0,
-        resolutions=("720p", "1080p"), default_resolution="1080p",
-        fps=24, audio="added",
+        "omni",
+        "identity from reference images / video elements",
+        "VIDEO 3.0 Omni",
+        engine="wan_vace",
+        workflows=("omni",),
+        max_duration=15.0,
+        resolutions=("720p", "1080p"),
+        default_resolution="1080p",
+        fps=24,
+        audio="added",
         prices={"720p": (6, 9), "1080p": (8, 12)},
-        speed={"720p": 12.0, "1080p": 30.0}, speed_hardware="H100",
+        speed={"720p": 12.0, "1080p": 30.0},
+        speed_hardware="H100",
         kling_models=("kling-v3-omni",),
     ),
     Tier(
-        "motion", "motion transfer from a reference action video", "Motion Control",
-        engine="wan_animate", workflows=("motion",), max_duration=30.0,
-        resolutions=("720p", "1080p"), default_resolution="1080p",
-        fps=24, audio="reference",
+        "motion",
+        "motion transfer from a reference action video",
+        "Motion Control",
+        engine="wan_animate",
+        workflows=("motion",),
+        max_duration=30.0,
+        resolutions=("720p", "1080p"),
+        default_resolution="1080p",
+        fps=24,
+        audio="reference",
         prices={"720p": (5, 5), "1080p": (8, 8)},
-        speed={"720p": 12.0, "1080p": 30.0}, speed_hardware="H100", multi_shot=False,
+        speed={"720p": 12.0, "1080p": 30.0},
+        speed_hardware="H100",
+        multi_shot=False,
     ),
     Tier(
-        "avatar", "one image + one audio → talking video", "Avatar 2.0",
-        engine="ltx2", workflows=("avatar",), max_duration=limits.AUDIO_MAX_SECONDS,
-        resolutions=("720p", "1080p"), default_resolution="1080p",
-        fps=24, audio="user",
+        "avatar",
+        "one image + one audio → talking video",
+        "Avatar 2.0",
+        engine="ltx2",
+        workflows=("avatar",),
+        max_duration=limits.AUDIO_MAX_SECONDS,
+        resolutions=("720p", "1080p"),
+        default_resolution="1080p",
+        fps=24,
+        audio="user",
         prices={"720p": (4, 4), "1080p": (8, 8)},
-        speed={"720p": 6.0, "1080p": 12.0}, speed_hardware="H100", multi_shot=False,
+        speed={"720p": 6.0, "1080p": 12.0},
+        speed_hardware="H100",
+        multi_shot=False,
     ),
     Tier(
-        "budget", "cheaper T2V/I2V with audio", "2.6",
-        engine="ltx2", workflows=("text2video", "image2video"), max_duration=10.0,
-        resolutions=("720p", "1080p"), default_resolution="1080p",
-        fps=24, audio="native",
+        "budget",
+        "cheaper T2V/I2V with audio",
+        "2.6",
+        engine="ltx2_distilled",
+        workflows=("text2video", "image2video"),
+        max_duration=10.0,
+        resolutions=("720p", "1080p"),
+        default_resolution="1080p",
+        fps=24,
+        audio="native",
         prices={"720p": (3, 4), "1080p": (5, 7)},
-        speed={"720p": 1.5, "1080p": 3.0}, speed_hardware="H100", multi_shot=False,
+        speed={"720p": 1.5, "1080p": 3.0},
+        speed_hardware="H100",
+        multi_shot=False,
         kling_models=(
-            "kling-v2-6", "kling-v2-1", "kling-v2-1-master", "kling-v2-master",
-            "kling-v1-6", "kling-v1-5", "kling-v1",
+            "kling-v2-6",
+            "kling-v2-1",
+            "kling-v2-1-master",
+            "kling-v2-master",
+            "kling-v1-6",
+            "kling-v1-5",
+            "kling-v1",
         ),
     ),
     Tier(
-        "turbo", "fastest drafts, no audio", "2.5 Turbo",
-        engine="wan", workflows=("text2video", "image2video"), max_duration=10.0,
-        resolutions=("720p",), default_resolution="720p", fps=24, audio="none",
+        "turbo",
+        "fastest drafts, no audio",
+        "2.5 Turbo",
+        engine="wan",
+        workflows=("text2video", "image2video"),
+        max_duration=10.0,
+        resolutions=("720p",),
+        default_resolution="720p",
+        fps=24,
+        audio="none",
         prices={"720p": (3, 3)},
-        speed={"720p": 2.0}, speed_hardware="H100", multi_shot=False,
+        speed={"720p": 2.0},
+        speed_hardware="H100",
+        multi_shot=False,
         kling_models=("kling-v2-5-turbo",),
     ),
     Tier(
-        "animatic", "previz on any CPU, no weights", "—",
-        engine="animatic", workflows=ALL_WORKFLOWS, max_duration=None,
-        resolutions=limits.RESOLUTIONS, default_resolution="1080p",
-        fps=24, audio="tts",
+        "animatic",
+        "previz on any CPU, no weights",
+        "—",
+        engine="animatic",
+        workflows=ALL_WORKFLOWS,
+        max_duration=None,
+        resolutions=limits.RESOLUTIONS,
+        default_resolution="1080p",
+        fps=24,
+        audio="tts",
         prices={r: (0, 0) for r in limits.RESOLUTIONS},
-        speed={"720p": 0.05, "1080p": 0.1, "4k": 0.4}, speed_hardware="2-core CPU",
+        speed={"720p": 0.05, "1080p": 0.1, "4k": 0.4},
+        speed_hardware="2-core CPU",
     ),
 )
 

@@ -58,11 +58,12 @@ def plan(
         else (checked.source_aspect or DEFAULT_ASPECT)
     )
     width, height = size or output_size(request.resolution, aspect, OUTPUT_SIZE_MULTIPLE)
-    render_w, render_h = render_size(width, height, traits.size_multiple)
+    multiple = traits.multiple_for(request.resolution)
+    render_w, render_h = render_size(width, height, multiple)
     if (render_w, render_h) != (width, height):
         notes.append(
             f"{traits.label} renders {render_w}×{render_h} (multiples of "
-            f"{traits.size_multiple}), cropped to {width}×{height}"
+            f"{multiple}), cropped to {width}×{height}"
         )
 
     # 2. Shots: the user's, the planner's (intelligence), a script in the prompt, or one.

@@ -15,6 +15,7 @@ import torch
 
 from ...media.clip import Audio
 from ..diffusers_engine import as_audio
+from .internals import audio_latents, device_of, packed_audio
 
 MEL_N_FFT = 1024
 """STFT size (and window) of LTX-2's mel front end, as in ltx-core's audio processor."""
@@ -96,22 +97,24 @@ def encode_audio(pipe, audio: Audio, frames: int) -> torch.Tensor:
     """
     vae = pipe.audio_vae
     ratio = pipe.audio_vae_temporal_compression_ratio
-    wave = torch.from_numpy(audio.samples).to(pipe._execution_device)
+    wave = torch.from_numpy(audio.samples).to(device_of(pipe))
     mel = log_mel(wave, vae.config.sample_rate, vae.config.mel_bins, vae.config.mel_hop_length)
     mel_frames = max(ratio * frames - (ratio - 1), 1)
     mel = _fit_frames(mel, mel_frames, dim=2, fill=math.log(LOG_FLOOR))
     latents = vae.encode(mel.to(vae.dtype)).latent_dist.mode().float()
     latents = _fit_frames(latents, frames, dim=2, fill=0.0)
-    packed = pipe._pack_audio_latents(latents)
-    return pipe._normalize_audio_latents(packed, vae.latents_mean, vae.latents_std)
+    return packed_audio(pipe, latents)
 
 
 def decode_audio(pipe, packed: torch.Tensor, frames: int) -> torch.Tensor:
     """Packed normalised latents → waveform ``(batch, channels, samples)`` from the vocoder."""
+    return decode_raw_audio(pipe, audio_latents(pipe, packed, frames))
+
+
+def decode_raw_audio(pipe, latents: torch.Tensor) -> torch.Tensor:
+    """Raw ``(B, C, frames, mel)`` audio-VAE latents (the stock pipelines' ``"latent"``
+    output) → waveform ``(batch, channels, samples)``, as the pipelines decode."""
     vae = pipe.audio_vae
-    latents = pipe._denormalize_audio_latents(packed, vae.latents_mean, vae.latents_std)
-    mel_bins = vae.config.mel_bins // pipe.audio_vae_mel_compression_ratio
-    latents = pipe._unpack_audio_latents(latents, frames, num_mel_bins=mel_bins)
     mel = vae.decode(latents.to(vae.dtype), return_dict=False)[0]
     return pipe.vocoder(mel)
 

@@ -1,28 +1,32 @@
 """``LTX2Engine``: LTX-2 video + audio behind the reelforge engine interface.
 
-One segment, one mode, chosen from what the segment is conditioned on:
+Every segment renders in stages, as LTX-2's authors run it (``schedule.py`` has the
+numbers and the citations): stage 1 at half size, the latent upsampler ×2, stage 2 refined
+with the distilled weights; a 4K final adds a third stage. One segment, one mode, chosen
+from what the segment is conditioned on:
 
 ==============  =========================================  ==============================
-mode            when                                       how
+mode            when                                       how (stage 1 / later stages)
 ==============  =========================================  ==============================
 text-to-video   no image, no audio                         ``LTX2Pipeline``
-image-to-video  a start image                              ``LTX2ImageToVideoPipeline``
+image-to-video  a start image                              ``LTX2ImageToVideoPipeline`` /
+                                                           ``LTX2ConditionPipeline``
 keyframes       an end image, an identity anchor, or the   ``LTX2ConditionPipeline``
                 previous chunk's last frames
 audio-to-video  the user's audio (avatar)                  our loop (``held.py``)
 ==============  =========================================  ==============================
 
-An identity anchor (shot 1's key frame for a later shot, an avatar's picture for a later
-window) is LTX-2's keyframe condition at the segment's middle latent frame with
-``presets.ANCHOR_STRENGTH``: extra tokens the frames attend to, dropped before decoding.
+Images condition every stage, encoded at that stage's size (the reference re-encodes them
+per stage). An identity anchor (shot 1's key frame for a later shot, an avatar's picture
+for a later window) is LTX-2's keyframe condition at the segment's middle latent frame
+with ``presets.ANCHOR_STRENGTH``: extra tokens the frames attend to, dropped before decoding.
 
 Video-to-audio (sound for a finished, silent clip) is :meth:`LTX2Engine.add_audio`.
-4K segments render at half size, then go through ``LTX2LatentUpsamplePipeline`` and a
-short refine pass (``upscale.py``).
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -35,31 +39,66 @@ from ...media.decode import fit_image, load_image, read_audio
 from ...planning.plan import Segment
 from ..base import StepCallback, no_progress
 from ..diffusers_engine import DiffusersEngine
-from . import presets
+from . import lora, presets, schedule
 from .audio import decode_audio, encode_audio, latent_frames, to_audio
 from .held import PromptCache, Stream, denoise
-from .video import decode_video, encode_frames, grid_for, image_tensor, video_latent_frames
+from .internals import device_of, video_latents
+from .schedule import Stage
+from .stages import StageProgress, require_finite, run_stages
+from .video import decode_raw, encode_frames, grid_for, video_latent_frames
 
 T2V, I2V, KEYFRAMES, A2V = "text-to-video", "image-to-video", "keyframes", "audio-to-video"
 PIPELINES = {
     T2V: "LTX2Pipeline",
     I2V: "LTX2ImageToVideoPipeline",
     KEYFRAMES: "LTX2ConditionPipeline",
-    A2V: "LTX2ImageToVideoPipeline",  # our loop runs on its components and helpers
+    A2V: "LTX2ConditionPipeline",  # our loop runs on its components and helpers
 }
+"""The pipeline of each mode's first stage."""
+REFINE_PIPELINES = {
+    T2V: "LTX2Pipeline",
+    I2V: "LTX2ConditionPipeline",
+    KEYFRAMES: "LTX2ConditionPipeline",
+}
+"""The pipeline of each mode's later stages: conditions re-applied at the stage's size."""
 UPSAMPLER_FOLDER = "latent_upsampler"
+DISTILLED_CHECKPOINT = "ltx-2-19b-distilled.safetensors"
+"""The distilled LTX-2 19B (the reference's ``distilled.py`` weights), beside the pipeline
+at the root of ``Lightricks/LTX-2``."""
+VAE_TILING = dict(
+    tile_sample_min_height=512,
+    tile_sample_min_width=512,
+    tile_sample_stride_height=448,
+    tile_sample_stride_width=448,
+    tile_sample_min_num_frames=64,
+    tile_sample_stride_num_frames=40,
+)
+"""Tiled VAE decode as the reference always decodes (ltx-core ``TilingConfig.default()``
+at LTX-2.0: 512-pixel tiles overlapping 64, 64-frame tiles overlapping 24): a 4K clip's
+decode fits in memory, and smaller ones decode the same tiles the reference does."""
 
 
 class LTX2Engine(DiffusersEngine):
-    """LTX-2 (``Lightricks/LTX-2``): tiers ``cinema``, ``budget`` and ``avatar``."""
+    """LTX-2 (``Lightricks/LTX-2``): tiers ``cinema`` and ``avatar`` (dev weights, the
+    distilled LoRA for the refine stages); :class:`LTX2DistilledEngine` runs ``budget``."""
 
     name = "ltx2"
     base_pipeline = "LTX2Pipeline"
+    distilled = False
+    """Whether the folder's transformer is the distilled checkpoint (every stage distilled)."""
 
     def __init__(self, model_path=None, tier: str | None = None) -> None:
         super().__init__(model_path=model_path, tier=tier)
         self._upsampler: Any = None
         self._prompts = PromptCache()
+
+    def prepare(self, pipe: Any) -> Any:
+        """Speed options as every engine, then what every LTX-2 stage relies on: a
+        scheduler that runs the planned sigmas as given, and tiled VAE decoding."""
+        pipe = super().prepare(pipe)
+        pipe.scheduler = schedule.passthrough_scheduler(pipe.scheduler)
+        pipe.vae.enable_tiling(**VAE_TILING)
+        return pipe
 
     # --- the interface ---------------------------------------------------------------
 
@@ -69,24 +108,25 @@ class LTX2Engine(DiffusersEngine):
         start, end = self.start(segment, previous), self.end_image(segment)
         anchor = self.anchor_image(segment)
         mode = self.mode(segment, start, end, anchor)
-        recipe = self.recipe(segment.steps, "avatar" if mode == A2V else self.tier)
+        plan = self.stages(segment, mode)
         if mode == A2V:
-            clip = self._audio_to_video(segment, recipe, start, anchor, progress)
+            clip = self._audio_to_video(segment, plan, start, anchor, progress)
         else:
-            inputs = self._inputs(segment, mode, start, end, anchor, recipe, progress)
-            if self.is_4k(segment):
-                from .upscale import render_upscaled
-
-                clip = render_upscaled(self, segment, mode, inputs, progress)
-            else:
-                clip = self._stock(segment, mode, inputs)
-        clip.meta.update({"engine": self.name, "mode": mode, "steps": recipe.steps})
+            clip = run_stages(self, segment, mode, plan, (start, end, anchor), progress)
+        clip.meta.update(
+            {
+                "engine": self.name,
+                "mode": mode,
+                "steps": sum(stage.steps for stage in plan),
+                "stages": [(stage.width, stage.height, stage.steps) for stage in plan],
+            }
+        )
         return clip
 
     @staticmethod
     def mode(
         segment: Segment,
-        start: PIL.Image.Image | None,
+        start: PIL.Image.Image | list[PIL.Image.Image] | None,
         end: PIL.Image.Image | None,
         anchor: PIL.Image.Image | None = None,
     ) -> str:
@@ -96,17 +136,23 @@ class LTX2Engine(DiffusersEngine):
             return KEYFRAMES
         return I2V if start is not None else T2V
 
-    @staticmethod
-    def is_4k(segment: Segment) -> bool:
-        return min(segment.width, segment.height) >= presets.UPSCALE_MIN_SHORT_SIDE
+    @property
+    def recipe_tier(self) -> str:
+        """The tier whose recipe the stages follow: ``budget`` on distilled weights."""
+        return "budget" if self.distilled else self.tier or "cinema"
 
-    def recipe(self, steps: int | None, tier: str | None = None) -> presets.Recipe:
-        """Steps, guidance and schedule for ``tier`` (default: the engine's). Audio-to-video
-        always samples as ``avatar``: one loaded engine serves every tier of its folder."""
-        from diffusers.pipelines.ltx2.utils import DISTILLED_SIGMA_VALUES
-
-        layers = self.pipeline(self.base_pipeline).transformer.config.num_layers
-        return presets.recipe(tier or self.tier, steps, layers, DISTILLED_SIGMA_VALUES)
+    def stages(self, segment: Segment, mode: str | None = None) -> tuple[Stage, ...]:
+        """The segment's stages (``schedule.stages``), for this engine's transformer."""
+        base = self.pipeline(self.base_pipeline)
+        return schedule.stages(
+            self.recipe_tier,
+            segment.width,
+            segment.height,
+            segment.frames,
+            steps=segment.steps,
+            num_layers=base.transformer.config.num_layers,
+            audio_held=mode == A2V,
+        )
 
     @property
     def cross_timestep(self) -> bool:
@@ -160,7 +206,9 @@ class LTX2Engine(DiffusersEngine):
         if end is not None:
             out.append(LTX2VideoCondition(frames=end, index=-1))
         if anchor is not None:
-            middle = max(video_latent_frames(self.pipeline(self.base_pipeline), segment.frames) // 2, 1)
+            middle = max(
+                video_latent_frames(self.pipeline(self.base_pipeline), segment.frames) // 2, 1
+            )
             out.append(
                 LTX2VideoCondition(frames=anchor, index=middle, strength=presets.ANCHOR_STRENGTH)
             )
@@ -174,35 +222,75 @@ class LTX2Engine(DiffusersEngine):
             fit_image(load_image(path), segment.width, segment.height, "cover")
         )
 
-    # --- stock pipelines --------------------------------------------------------------
+    # --- stages ------------------------------------------------------------------------
 
-    def _inputs(self, segment, mode, start, end, anchor, recipe, progress) -> dict[str, Any]:
-        """The stock pipeline's keyword arguments for ``segment`` in ``mode``."""
-        from diffusers.pipelines.ltx2.utils import DEFAULT_NEGATIVE_PROMPT
-
+    def stage_inputs(
+        self, segment: Segment, mode: str, stage: Stage, start, end, anchor
+    ) -> dict[str, Any]:
+        """The stock pipeline's keyword arguments for one stage of ``segment`` in ``mode``:
+        the stage's size, sigmas and guidance, its images fitted to the stage's size."""
         inputs: dict[str, Any] = dict(
             prompt=segment.prompt,
-            negative_prompt=segment.negative_prompt or DEFAULT_NEGATIVE_PROMPT,
-            width=segment.width,
-            height=segment.height,
-            num_frames=segment.frames,
+            negative_prompt=segment.negative_prompt or _default_negative(),
+            width=stage.width,
+            height=stage.height,
+            num_frames=stage.frames,
             frame_rate=float(segment.fps),
-            num_inference_steps=recipe.steps,
-            sigmas=list(recipe.sigmas) if recipe.sigmas else None,
+            num_inference_steps=stage.steps,
+            sigmas=list(stage.sigmas[:-1]),
             use_cross_timestep=self.cross_timestep,
-            callback_on_step_end=self.step_callback(progress, recipe.steps),
-            **recipe.guidance.pipeline_kwargs(),
+            **stage.guidance.pipeline_kwargs(),
         )
-        if mode == I2V:
+        if mode == I2V and stage.start == "noise":
             inputs["image"] = start
-        elif mode == KEYFRAMES:
+        elif mode in (I2V, KEYFRAMES):
             inputs["conditions"] = self.conditions(segment, start, end, anchor)
         return inputs
 
-    def _stock(self, segment: Segment, mode: str, inputs: dict[str, Any]) -> Clip:
-        pipe = self.pipeline(PIPELINES[mode])
-        out = pipe(**inputs, generator=self.generator(segment.seed), output_type="np")
-        return self.clip(segment, out.frames, out.audio, pipe)
+    def use_weights(self, weights: str) -> None:
+        """Put the transformer in the state a stage runs: dev, dev + distilled LoRA, or
+        (a distilled folder) the distilled checkpoint."""
+        base = self.pipeline(self.base_pipeline)
+        if self.distilled and weights != schedule.DISTILLED:
+            raise EngineUnavailable(
+                f"a {weights} stage cannot run on the distilled LTX-2 checkpoint"
+            )
+        if weights == schedule.DISTILLED:
+            if not self.distilled:
+                raise EngineUnavailable(
+                    f"a distilled stage needs the distilled LTX-2 checkpoint; {self.folder} holds "
+                    "the dev model (render the budget tier, or point --model-path at the distilled one)"
+                )
+            return
+        loaded = lora.DEFAULT_ADAPTER in base.get_list_adapters().get("transformer", [])
+        if weights == schedule.DEV_LORA:
+            if not loaded:
+                lora.load_distilled_lora(base, self.distilled_lora())
+            lora.use_distilled(base, lora.DEFAULT_STRENGTH)
+        elif loaded:
+            lora.use_distilled(base, None)
+
+    def distilled_lora(self) -> Path:
+        """The distilled LoRA file beside the pipeline (``reelforge pull`` fetches it)."""
+        path = self.folder / lora.DISTILLED_LORA_FILE if self.folder is not None else None
+        if path is None or not path.is_file():
+            raise EngineUnavailable(
+                f"LTX-2's refine stage needs the distilled LoRA {lora.DISTILLED_LORA_FILE}, and "
+                f"{self.folder} has none: run `reelforge pull {self.tier or 'cinema'}` (or put "
+                "the file beside the pipeline's model_index.json)"
+            )
+        return path
+
+    def upsample(self, latents: torch.Tensor) -> torch.Tensor:
+        """Raw video latents ×2 in space through the latent upsampler, as the reference
+        does it (un-normalised in, un-normalised out; no AdaIN, no tone mapping)."""
+        from diffusers import LTX2LatentUpsamplePipeline
+
+        pipe = LTX2LatentUpsamplePipeline(
+            vae=self.pipeline(self.base_pipeline).vae, latent_upsampler=self.upsampler()
+        )
+        pipe.set_progress_bar_config(disable=True)
+        return pipe(latents=latents, output_type="latent", return_dict=False)[0]
 
     def clip(self, segment: Segment, frames, audio, pipe) -> Clip:
         """Exactly ``segment.frames`` frames; the sound (when the segment wants it) cut or
@@ -216,79 +304,73 @@ class LTX2Engine(DiffusersEngine):
     # --- audio-to-video ---------------------------------------------------------------
 
     @torch.no_grad()
-    def _audio_to_video(self, segment, recipe, start, anchor, progress) -> Clip:
-        """The user's audio held clean while the video is denoised (lip-sync for ``avatar``).
+    def _audio_to_video(self, segment, plan, start, anchor, progress) -> Clip:
+        """The user's audio held clean in every stage while the video is denoised (lip-sync
+        for ``avatar``): the reference's ``a2vid_two_stage.py``, audio frozen in both stages.
 
         When the segment asks for sound, the clip carries the audio as the VAE round trip
         gives it back; an avatar's plan does not (the runner muxes the user's original
         track, ``plan.audio_source == "user"``), and the audio decode is skipped.
         """
         pipe = self.pipeline(PIPELINES[A2V])
-        seconds = segment.frames / segment.fps
-        grid = grid_for(
-            pipe, segment.frames, segment.width, segment.height, latent_frames(pipe, seconds)
-        )
+        audio_frames = latent_frames(pipe, segment.frames / segment.fps)
         generator = self.generator(segment.seed)
-        video = (
-            self._conditioned_video(segment, start, anchor, generator)
-            if anchor is not None or isinstance(start, list)
-            else self._noisy_video(pipe, segment, start, generator)
+        audio = self.user_audio_latents(segment, audio_frames)
+        held = Stream(audio, torch.ones(audio.shape[:2], device=audio.device))
+        steps = StageProgress(progress, plan)
+        raw = None
+        for stage in plan:
+            self.use_weights(stage.weights)
+            grid = grid_for(pipe, segment.frames, stage.width, stage.height, audio_frames)
+            upsampled = None if raw is None else self.upsample(raw)
+            video = self._conditioned_video(segment, stage, start, anchor, generator, upsampled)
+            v, _ = denoise(
+                pipe,
+                video,
+                held,
+                grid,
+                prompt=segment.prompt,
+                negative_prompt=segment.negative_prompt or _default_negative(),
+                guidance=stage.guidance,
+                sigmas=stage.sigmas,
+                frame_rate=float(segment.fps),
+                use_cross_timestep=self.cross_timestep,
+                on_step=steps.reporter(stage),
+                prompts=self._prompts,
+                check=steps.checker(segment, stage),
+            )
+            tokens = grid.frames * grid.height * grid.width
+            raw = video_latents(pipe, v[:, :tokens], grid.frames, grid.height, grid.width)
+        frames = decode_raw(pipe, raw, generator)
+        clip = self.to_clip(
+            require_finite(frames, f"the video decode of segment {segment.index + 1}"), segment.fps
         )
-        audio = self.user_audio_latents(segment, grid.audio_frames)
-        held = torch.ones(audio.shape[:2], device=audio.device)
-        v, a = denoise(
-            pipe,
-            video,
-            Stream(audio, held),
-            grid,
-            prompt=segment.prompt,
-            negative_prompt=segment.negative_prompt or _default_negative(),
-            guidance=recipe.guidance,
-            steps=recipe.steps,
-            sigmas=recipe.sigmas,
-            frame_rate=float(segment.fps),
-            use_cross_timestep=self.cross_timestep,
-            on_step=progress,
-            prompts=self._prompts,
-        )
-        clip = self.to_clip(decode_video(pipe, v, grid, generator), segment.fps)
         if segment.audio:  # an avatar's plan muxes the user's own track: no decode needed
-            sound = decode_audio(pipe, a, grid.audio_frames)
+            sound = decode_audio(pipe, audio, audio_frames)
             clip.audio = to_audio(sound, pipe.vocoder.config.output_sampling_rate, clip.duration)
         return clip
 
-    def _noisy_video(self, pipe, segment, start, generator) -> Stream:
-        """Starting video latents: noise, with the first latent frame the start image (held)."""
-        channels = pipe.transformer.config.in_channels
-        size = (segment.height, segment.width, segment.frames)
-        if start is None:
-            t2v = self.pipeline(self.base_pipeline)
-            latents = t2v.prepare_latents(
-                1, channels, *size, 0.0, torch.float32, pipe._execution_device, generator
-            )
-            return Stream(latents)
-        image = image_tensor(pipe, start, segment.width, segment.height)
-        latents, mask = pipe.prepare_latents(
-            image, 1, channels, *size, 0.0, torch.float32, pipe._execution_device, generator
-        )
-        return Stream(latents, mask)
-
-    def _conditioned_video(self, segment, start, anchor, generator) -> Stream:
-        """Starting video latents with the start image or frames (held) and the identity
-        anchor (appended tokens at ``ANCHOR_STRENGTH``), as ``LTX2ConditionPipeline`` makes them."""
-        pipe = self.pipeline(PIPELINES[KEYFRAMES])
+    def _conditioned_video(
+        self, segment, stage: Stage, start, anchor, generator, upsampled=None
+    ) -> Stream:
+        """A stage's starting video latents as ``LTX2ConditionPipeline`` makes them: noise
+        (or ``upsampled`` re-noised to the stage's first sigma), the start image or frames
+        held at latent frame 0 and the identity anchor appended at ``ANCHOR_STRENGTH`` —
+        both encoded at the stage's size."""
+        pipe = self.pipeline(PIPELINES[A2V])
         latents, mask, clean, coords = pipe.prepare_latents(
             self.conditions(segment, start, None, anchor),
             1,
             pipe.transformer.config.in_channels,
-            segment.height,
-            segment.width,
-            segment.frames,
+            stage.height,
+            stage.width,
+            stage.frames,
             float(segment.fps),
-            1.0,
+            stage.noise_scale,
             torch.float32,
-            pipe._execution_device,
+            device_of(pipe),
             generator,
+            upsampled,
         )
         return Stream(latents, mask.squeeze(-1), clean=clean, appended_coords=coords)
 
@@ -320,10 +402,15 @@ class LTX2Engine(DiffusersEngine):
         pipe = self.pipeline(self.base_pipeline)
         frames = _v2a_frames(clip.frames, pipe.vae_temporal_compression_ratio)
         fps = float(clip.fps)
-        seconds = frames.shape[0] / fps
         grid = grid_for(
-            pipe, frames.shape[0], frames.shape[2], frames.shape[1], latent_frames(pipe, seconds)
+            pipe,
+            frames.shape[0],
+            frames.shape[2],
+            frames.shape[1],
+            latent_frames(pipe, frames.shape[0] / fps),
         )
+        (stage,) = schedule.v2a_stages(frames.shape[2], frames.shape[1], frames.shape[0], steps)
+        self.use_weights(schedule.DISTILLED if self.distilled else stage.weights)
         generator = self.generator(seed)
         video = encode_frames(pipe, frames)
         vae = pipe.audio_vae
@@ -334,11 +421,10 @@ class LTX2Engine(DiffusersEngine):
             vae.config.mel_bins,
             0.0,
             torch.float32,
-            pipe._execution_device,
+            device_of(pipe),
             generator,
         )
-        guidance = presets.DISTILLED_GUIDANCE if self.tier == "budget" else presets.FULL_GUIDANCE
-        count = steps or presets.V2A_STEPS
+        guidance = presets.DISTILLED_GUIDANCE if self.distilled else stage.guidance
         _, a = denoise(
             pipe,
             Stream(video, torch.ones(video.shape[:2], device=video.device)),
@@ -347,15 +433,15 @@ class LTX2Engine(DiffusersEngine):
             prompt=prompt,
             negative_prompt=_default_negative(),
             guidance=guidance.for_layers(pipe.transformer.config.num_layers),
-            steps=count,
+            sigmas=schedule.DISTILLED_SIGMAS if self.distilled else stage.sigmas,
             frame_rate=fps,
             use_cross_timestep=self.cross_timestep,
             prompts=self._prompts,
         )
-        sound = decode_audio(pipe, a, grid.audio_frames)
+        sound = decode_audio(pipe, require_finite(a, "video-to-audio"), grid.audio_frames)
         return to_audio(sound, pipe.vocoder.config.output_sampling_rate, clip.duration)
 
-    # --- 4K ---------------------------------------------------------------------------
+    # --- weights beside the pipeline ------------------------------------------------------
 
     def upsampler(self):
         """The latent upsampler (``latent_upsampler/`` beside the pipeline), loaded on first use."""
@@ -365,9 +451,9 @@ class LTX2Engine(DiffusersEngine):
             folder = self.folder / UPSAMPLER_FOLDER if self.folder is not None else None
             if folder is None or not (folder / "config.json").is_file():
                 raise EngineUnavailable(
-                    f"4K renders need LTX-2's latent upsampler, and {self.folder} has no "
+                    f"LTX-2's second stage needs its latent upsampler, and {self.folder} has no "
                     f"{UPSAMPLER_FOLDER}/ folder: run `reelforge pull {self.tier or 'cinema'}` "
-                    "(or point --model-path at a folder that has it), or render at 1080p"
+                    "(or point --model-path at a folder that has it)"
                 )
             model = LTX2LatentUpsamplerModel.from_pretrained(folder, torch_dtype=self.dtype)
             self._upsampler = model.to(self.device).eval()
@@ -377,6 +463,34 @@ class LTX2Engine(DiffusersEngine):
         self._upsampler = None
         self._prompts.clear()
         super().unload()
+
+
+class LTX2DistilledEngine(LTX2Engine):
+    """Distilled LTX-2 (the ``budget`` tier): the reference's ``distilled.py`` — every
+    stage on the distilled checkpoint, fixed sigmas, no guidance."""
+
+    name = "ltx2_distilled"
+    distilled = True
+
+    def replaced_components(self, folder: Path) -> dict[str, Any]:
+        """The distilled checkpoint (Lightricks' one-file format) as the transformer,
+        converted by diffusers with the folder's ``transformer/config.json``."""
+        from diffusers import LTX2VideoTransformer3DModel
+
+        checkpoint = folder / DISTILLED_CHECKPOINT
+        if not checkpoint.is_file():
+            raise EngineUnavailable(
+                f"the budget tier runs the distilled LTX-2 checkpoint {DISTILLED_CHECKPOINT}, and "
+                f"{folder} has none beside model_index.json: run `reelforge pull budget`"
+            )
+        transformer = LTX2VideoTransformer3DModel.from_single_file(
+            str(checkpoint),
+            config=str(folder),
+            subfolder="transformer",
+            local_files_only=True,
+            torch_dtype=self.dtype,
+        )
+        return {"transformer": transformer}
 
 
 def _default_negative() -> str:
@@ -400,4 +514,4 @@ def _v2a_frames(frames: np.ndarray, temporal_ratio: int) -> np.ndarray:
     return np.ascontiguousarray(frames)
 
 
-__all__ = ["LTX2Engine"]
+__all__ = ["LTX2DistilledEngine", "LTX2Engine"]

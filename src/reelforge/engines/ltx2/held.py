@@ -20,20 +20,15 @@ pipeline's own methods.
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import torch
-from diffusers.pipelines.ltx2.pipeline_ltx2 import (
-    calculate_shift,
-    rescale_noise_cfg,
-    retrieve_timesteps,
-)
 from diffusers.pipelines.ltx2.utils import conditioning_frame_rate
 
+from .internals import device_of, rescale_noise_cfg, retrieve_timesteps
 from .presets import Guidance
+from .schedule import passthrough_scheduler
 
 
 @dataclass
@@ -76,7 +71,7 @@ def encode_prompts(
         negative_prompt=negative_prompt,
         do_classifier_free_guidance=cfg,
         max_sequence_length=max_sequence_length,
-        device=pipe._execution_device,
+        device=device_of(pipe),
     )
     if cfg:
         embeds, mask = torch.cat([neg_embeds, embeds]), torch.cat([neg_mask, mask])
@@ -114,20 +109,21 @@ def denoise(
     prompt: str,
     negative_prompt: str,
     guidance: Guidance,
-    steps: int,
+    sigmas: Sequence[float],
     frame_rate: float,
-    sigmas: tuple[float, ...] | None = None,
     use_cross_timestep: bool = False,
     on_step: Callable[[int, int], None] | None = None,
     prompts: PromptCache | None = None,
+    check: Callable[[int, torch.Tensor], None] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Denoise ``video`` and ``audio`` (packed, normalised) except their held tokens.
 
     Returns the final packed latents of both. ``pipe`` is any LTX-2 pipeline (the
     components are shared); ``guidance`` is applied like the stock pipelines apply it;
-    ``prompts`` keeps the last prompt's encoding between calls.
+    ``prompts`` keeps the last prompt's encoding between calls; ``check(step, latents)``
+    sees both modalities' latents after every step (and may raise).
     """
-    device = pipe._execution_device
+    device = device_of(pipe)
     transformer = pipe.transformer
     g = guidance
     context, audio_context, context_mask = (prompts or PromptCache()).get(
@@ -135,22 +131,15 @@ def denoise(
     )
     dtype = context.dtype
 
-    # Schedule: the stock pipelines' (shift by video sequence length; a copy for audio).
-    schedule = np.linspace(1.0, 1 / steps, steps) if sigmas is None else list(sigmas)
-    config = pipe.scheduler.config
-    mu = calculate_shift(
-        video.latents.shape[1],
-        config.get("base_image_seq_len", 1024),
-        config.get("max_image_seq_len", 4096),
-        config.get("base_shift", 0.95),
-        config.get("max_shift", 2.05),
+    # Schedule: exactly ``sigmas`` (``schedule.stages`` computed them), one scheduler per
+    # modality as the stock pipelines keep; the pipeline's own scheduler is left alone.
+    scheduler, audio_scheduler = (
+        passthrough_scheduler(pipe.scheduler),
+        passthrough_scheduler(pipe.scheduler),
     )
-    audio_scheduler = copy.deepcopy(pipe.scheduler)
-    retrieve_timesteps(audio_scheduler, steps, device, None, sigmas=schedule, mu=mu)
-    timesteps, steps = retrieve_timesteps(
-        pipe.scheduler, steps, device, None, sigmas=schedule, mu=mu
-    )
-    pipe.scheduler.set_begin_index(0)
+    retrieve_timesteps(audio_scheduler, None, device, None, sigmas=list(sigmas[:-1]))
+    timesteps, _ = retrieve_timesteps(scheduler, None, device, None, sigmas=list(sigmas[:-1]))
+    scheduler.set_begin_index(0)
     audio_scheduler.set_begin_index(0)
 
     fps = conditioning_frame_rate(frame_rate, 1.0)
@@ -212,9 +201,9 @@ def denoise(
         v_deltas, a_deltas = [], []
         if g.cfg:
             (v_un, v_pred), (a_un, a_pred) = v_pred.chunk(2), a_pred.chunk(2)
-        v_x0, a_x0 = x0(v_lat, v_pred, pipe.scheduler), x0(a_lat, a_pred, audio_scheduler)
+        v_x0, a_x0 = x0(v_lat, v_pred, scheduler), x0(a_lat, a_pred, audio_scheduler)
         if g.cfg:
-            v_deltas.append((g.video_cfg - 1) * (v_x0 - x0(v_lat, v_un, pipe.scheduler)))
+            v_deltas.append((g.video_cfg - 1) * (v_x0 - x0(v_lat, v_un, scheduler)))
             a_deltas.append((g.audio_cfg - 1) * (a_x0 - x0(a_lat, a_un, audio_scheduler)))
         if g.stg:
             v_p, a_p = predict(
@@ -226,23 +215,26 @@ def denoise(
                 isolate_modalities=False,
                 spatio_temporal_guidance_blocks=list(g.stg_blocks),
             )
-            v_deltas.append(g.video_stg * (v_x0 - x0(v_lat, v_p, pipe.scheduler)))
+            v_deltas.append(g.video_stg * (v_x0 - x0(v_lat, v_p, scheduler)))
             a_deltas.append(g.audio_stg * (a_x0 - x0(a_lat, a_p, audio_scheduler)))
         if g.modality:
             v_p, a_p = predict(
                 v_lat, a_lat, t, pair=False, cache="uncond_modality", isolate_modalities=True
             )
-            v_deltas.append((g.video_modality - 1) * (v_x0 - x0(v_lat, v_p, pipe.scheduler)))
+            v_deltas.append((g.video_modality - 1) * (v_x0 - x0(v_lat, v_p, scheduler)))
             a_deltas.append((g.audio_modality - 1) * (a_x0 - x0(a_lat, a_p, audio_scheduler)))
         v_x0 = _toward_clean(_rescaled(sum(v_deltas, v_x0), v_x0, g.video_rescale), video)
         a_x0 = _toward_clean(_rescaled(sum(a_deltas, a_x0), a_x0, g.audio_rescale), audio)
 
         # Euler step in velocity space; held tokens keep their clean latents.
-        v_velocity = pipe.convert_x0_to_velocity(v_lat, v_x0, i, pipe.scheduler)
+        v_velocity = pipe.convert_x0_to_velocity(v_lat, v_x0, i, scheduler)
         a_velocity = pipe.convert_x0_to_velocity(a_lat, a_x0, i, audio_scheduler)
-        v_next = pipe.scheduler.step(v_velocity, t, v_lat, return_dict=False)[0]
+        v_next = scheduler.step(v_velocity, t, v_lat, return_dict=False)[0]
         a_next = audio_scheduler.step(a_velocity, t, a_lat, return_dict=False)[0]
         v_lat, a_lat = _keep_held(v_lat, v_next, video.held), _keep_held(a_lat, a_next, audio.held)
+        if check is not None:
+            check(i, v_lat)
+            check(i, a_lat)
         if on_step is not None:
             on_step(i + 1, len(timesteps))
     return v_lat, a_lat

@@ -135,7 +135,16 @@ TINY: dict[str, Any] = {
         leaky_relu_negative_slope=0.1,
         output_sampling_rate=16000,
     ),
-    "scheduler": dict(),
+    # The dev checkpoint's scheduler config (diffusers' convert_ltx2_to_diffusers.py, the
+    # non-distilled branch): dynamic shifting on, so a test proves our stages override it.
+    "scheduler": dict(
+        use_dynamic_shifting=True,
+        base_shift=0.95,
+        max_shift=2.05,
+        base_image_seq_len=1024,
+        max_image_seq_len=4096,
+        shift_terminal=0.1,
+    ),
     "latent_upsampler": dict(
         in_channels=4,
         mid_channels=32,
@@ -426,15 +435,68 @@ def build_ltx2_pipeline(config: dict[str, Any] = TINY, **kwargs: Any):
     return LTX2Pipeline(**components), upsampler
 
 
-def save_tiny_ltx2(folder: str | Path, with_upsampler: bool = True, seed: int = 0) -> Path:
+def save_tiny_ltx2(
+    folder: str | Path, with_upsampler: bool = True, seed: int = 0, with_distilled: bool = True
+) -> Path:
     """Write a tiny random LTX-2 into ``folder``, laid out like the Hub repo; returns ``folder``.
 
-    ``folder/model_index.json`` and one subfolder per component (``save_pretrained``),
-    and ``folder/latent_upsampler/`` for the 4K path unless ``with_upsampler`` is false.
+    ``folder/model_index.json`` and one subfolder per component (``save_pretrained``);
+    ``folder/latent_upsampler/`` unless ``with_upsampler`` is false; and, unless
+    ``with_distilled`` is false, the repository root's distilled weights in Lightricks'
+    own formats: the distilled LoRA of the refine stages and the distilled checkpoint of
+    the budget tier (random, different from the dev transformer).
     """
+    from .engine import DISTILLED_CHECKPOINT
+    from .lora import DISTILLED_LORA_FILE, save_tiny_distilled_lora
+
     folder = Path(folder)
     pipe, upsampler = build_ltx2_pipeline(TINY, seed=seed, with_upsampler=with_upsampler)
     pipe.save_pretrained(folder)
     if upsampler is not None:
         upsampler.save_pretrained(folder / "latent_upsampler")
+    if with_distilled:
+        save_tiny_distilled_lora(pipe.transformer, folder / DISTILLED_LORA_FILE, seed=seed + 1)
+        from diffusers import LTX2VideoTransformer3DModel
+
+        torch.manual_seed(seed + 2)
+        distilled = LTX2VideoTransformer3DModel(**TINY["transformer"]).eval()
+        save_original_checkpoint(distilled, folder / DISTILLED_CHECKPOINT)
     return folder
+
+
+_ORIGINAL_NAMES = (
+    ("av_cross_attn_video_scale_shift", "av_ca_video_scale_shift_adaln_single"),
+    ("av_cross_attn_video_a2v_gate", "av_ca_a2v_gate_adaln_single"),
+    ("av_cross_attn_audio_scale_shift", "av_ca_audio_scale_shift_adaln_single"),
+    ("av_cross_attn_audio_v2a_gate", "av_ca_v2a_gate_adaln_single"),
+    ("video_a2v_cross_attn_scale_shift_table", "scale_shift_table_a2v_ca_video"),
+    ("audio_a2v_cross_attn_scale_shift_table", "scale_shift_table_a2v_ca_audio"),
+    ("proj_in", "patchify_proj"),
+    ("norm_q", "q_norm"),
+    ("norm_k", "k_norm"),
+)
+"""diffusers names → Lightricks' (the inverse of diffusers' ``convert_ltx2_transformer_to_diffusers``)."""
+
+
+def save_original_checkpoint(transformer, path: str | Path) -> Path:
+    """Write ``transformer``'s weights as Lightricks ships LTX-2 checkpoints (one file,
+    ``model.diffusion_model.`` keys with the original module names), so loading it goes
+    through diffusers' own conversion (``from_single_file``) as the real file does."""
+    from safetensors.torch import save_file
+
+    state = {}
+    for key, value in transformer.state_dict().items():
+        name = key
+        for ours, theirs in _ORIGINAL_NAMES:
+            name = name.replace(ours, theirs)
+        for ours, theirs in (
+            ("audio_time_embed.", "audio_adaln_single."),
+            ("time_embed.", "adaln_single."),
+        ):
+            if name.startswith(ours):
+                name = theirs + name[len(ours) :]
+                break
+        state["model.diffusion_model." + name] = value.detach().clone().contiguous()
+    path = Path(path)
+    save_file(state, str(path))
+    return path

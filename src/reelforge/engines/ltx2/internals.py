@@ -1,0 +1,79 @@
+"""The diffusers internals reelforge's LTX-2 code calls, and nothing else does.
+
+The stock LTX-2 pipelines keep their latent helpers private (``_pack_latents``,
+``_normalize_latents``...) and their scheduler set-up in module functions outside the
+public API. Our own loops (audio held for avatars, video held for video-to-audio) and the
+stages between pipeline calls need them, so they are wrapped here, once: a diffusers
+release that renames one breaks this module only. ``pyproject.toml`` bounds diffusers to
+the minor versions the tests have run (``tests/engines/ltx2``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+from diffusers.pipelines.ltx2.pipeline_ltx2 import rescale_noise_cfg, retrieve_timesteps
+
+__all__ = [
+    "audio_latents",
+    "device_of",
+    "packed_audio",
+    "packed_video",
+    "rescale_noise_cfg",
+    "retrieve_timesteps",
+    "video_latents",
+]
+
+
+def device_of(pipe: Any) -> torch.device:
+    """Where the pipeline runs its denoiser (honours model offloading)."""
+    return pipe._execution_device
+
+
+def packed_video(pipe: Any, latents: torch.Tensor, normalize: bool = True) -> torch.Tensor:
+    """``(B, C, F, H, W)`` raw VAE latents → the transformer's ``(B, tokens, C)``, normalised
+    with the VAE's statistics (``normalize=False``: already normalised)."""
+    if normalize:
+        vae = pipe.vae
+        latents = pipe._normalize_latents(
+            latents, vae.latents_mean, vae.latents_std, vae.config.scaling_factor
+        )
+    return pipe._pack_latents(
+        latents, pipe.transformer_spatial_patch_size, pipe.transformer_temporal_patch_size
+    )
+
+
+def video_latents(
+    pipe: Any, packed: torch.Tensor, frames: int, height: int, width: int
+) -> torch.Tensor:
+    """The inverse of :func:`packed_video`: raw ``(B, C, F, H, W)`` VAE latents of a
+    ``frames``×``height``×``width`` latent grid."""
+    vae = pipe.vae
+    latents = pipe._unpack_latents(
+        packed,
+        frames,
+        height,
+        width,
+        pipe.transformer_spatial_patch_size,
+        pipe.transformer_temporal_patch_size,
+    )
+    return pipe._denormalize_latents(
+        latents, vae.latents_mean, vae.latents_std, vae.config.scaling_factor
+    )
+
+
+def packed_audio(pipe: Any, latents: torch.Tensor) -> torch.Tensor:
+    """``(B, C, frames, mel)`` raw audio-VAE latents → normalised ``(B, frames, C·mel)``."""
+    vae = pipe.audio_vae
+    return pipe._normalize_audio_latents(
+        pipe._pack_audio_latents(latents), vae.latents_mean, vae.latents_std
+    )
+
+
+def audio_latents(pipe: Any, packed: torch.Tensor, frames: int) -> torch.Tensor:
+    """The inverse of :func:`packed_audio`."""
+    vae = pipe.audio_vae
+    latents = pipe._denormalize_audio_latents(packed, vae.latents_mean, vae.latents_std)
+    mel_bins = vae.config.mel_bins // pipe.audio_vae_mel_compression_ratio
+    return pipe._unpack_audio_latents(latents, frames, num_mel_bins=mel_bins)
