@@ -10,7 +10,7 @@ from tests.wav import write_pcm16
 
 pytest.importorskip("diffusers")
 
-SIZE = 32
+SIZE = 64
 SEED = 7
 
 

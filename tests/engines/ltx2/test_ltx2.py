@@ -65,28 +65,6 @@ def float_frames(monkeypatch, engine):
     return seen
 
 
-def stock_call(stock, name, seg, **inputs):
-    """The stock pipeline with the inputs the engine is given (guidance: the cinema preset)."""
-    from diffusers.pipelines.ltx2.utils import DEFAULT_NEGATIVE_PROMPT
-
-    from reelforge.engines.ltx2.presets import FULL_GUIDANCE
-
-    return stock[name](
-        prompt=seg.prompt,
-        negative_prompt=DEFAULT_NEGATIVE_PROMPT,
-        width=seg.width,
-        height=seg.height,
-        num_frames=seg.frames,
-        frame_rate=float(seg.fps),
-        num_inference_steps=seg.steps,
-        use_cross_timestep=False,  # LTX-2.0 (the tiny config is 2.0-style)
-        generator=torch.Generator("cpu").manual_seed(seg.seed),
-        output_type="np",
-        **FULL_GUIDANCE.for_layers(2).pipeline_kwargs(),
-        **inputs,
-    )
-
-
 def assert_mp4(artifact, frames, fps, audio: bool):
     info = probe_video(artifact.video)
     assert (info.width, info.height) == (SIZE, SIZE)
@@ -102,11 +80,120 @@ def assert_mp4(artifact, frames, fps, audio: bool):
     return clip
 
 
-# --------------------------------------------------------------------------- equivalence
+NO_GUIDANCE = dict(
+    guidance_scale=1.0,
+    audio_guidance_scale=1.0,
+    stg_scale=0.0,
+    audio_stg_scale=0.0,
+    modality_scale=1.0,
+    audio_modality_scale=1.0,
+    guidance_rescale=0.0,
+    audio_guidance_rescale=0.0,
+)
+"""Stage 2 of the reference has no guidance; the docs' call passes only ``guidance_scale=1``,
+which leaves audio CFG 7, STG 1 and modality 3 on in diffusers 0.42 (research §2.4): the
+recipe below turns every term off, as ``SimpleDenoiser`` does."""
+
+
+def docs_two_stage(docs, seg, stage_1: str, refine: str, images=None, refine_images=None):
+    """The diffusers docs' "Two-stages Generation" run by hand on the stock pipelines, with
+    the reference's numbers where the docs' example differs: stage 1 at half size with the
+    reference's fixed shift (a static-shift scheduler ``shift = e^2.05``, terminal 0.1 —
+    not our pass-through one), 2 steps and the full guidance; the latent upsampler; the
+    distilled LoRA at 1.0 and the stage-2 scheduler of the docs (shifting off) on
+    ``STAGE_2_DISTILLED_SIGMA_VALUES`` with every guidance term off; the reference's
+    tiled decode. Returns the stock ``(frames, audio)``."""
+    import math
+
+    from diffusers import FlowMatchEulerDiscreteScheduler, LTX2LatentUpsamplePipeline
+    from diffusers.pipelines.ltx2.utils import DEFAULT_NEGATIVE_PROMPT, STAGE_2_DISTILLED_SIGMA_VALUES
+
+    from reelforge.engines.ltx2.engine import VAE_TILING
+    from reelforge.engines.ltx2.presets import FULL_GUIDANCE
+
+    pipes, upsampler = docs
+    base = pipes["LTX2Pipeline"]
+    config = base.scheduler.config
+    generator = torch.Generator("cpu").manual_seed(seg.seed)
+    common = dict(
+        prompt=seg.prompt,
+        negative_prompt=DEFAULT_NEGATIVE_PROMPT,
+        num_frames=seg.frames,
+        frame_rate=float(seg.fps),
+        use_cross_timestep=False,  # LTX-2.0 (the tiny config is 2.0-style)
+        generator=generator,
+        return_dict=False,
+    )
+    first = pipes[stage_1]
+    first.scheduler = FlowMatchEulerDiscreteScheduler.from_config(
+        config, use_dynamic_shifting=False, shift=math.exp(2.05), shift_terminal=0.1
+    )
+    base.disable_lora()
+    video, audio = first(
+        **common,
+        **(images or {}),
+        width=seg.width // 2,
+        height=seg.height // 2,
+        num_inference_steps=seg.steps,
+        output_type="latent",
+        **FULL_GUIDANCE.for_layers(2).pipeline_kwargs(),
+    )
+    upsample = LTX2LatentUpsamplePipeline(vae=base.vae, latent_upsampler=upsampler)
+    upsample.set_progress_bar_config(disable=True)
+    video = upsample(latents=video, output_type="latent", return_dict=False)[0]
+    base.enable_lora()
+    base.set_adapters("stage_2_distilled", 1.0)
+    base.vae.enable_tiling(**VAE_TILING)
+    second = pipes[refine]
+    second.scheduler = FlowMatchEulerDiscreteScheduler.from_config(
+        config, use_dynamic_shifting=False, shift_terminal=None
+    )
+    frames, sound = second(
+        **common,
+        **(refine_images or {}),
+        width=seg.width,
+        height=seg.height,
+        latents=video,
+        audio_latents=audio,
+        num_inference_steps=3,
+        noise_scale=STAGE_2_DISTILLED_SIGMA_VALUES[0],
+        sigmas=STAGE_2_DISTILLED_SIGMA_VALUES,
+        output_type="np",
+        **NO_GUIDANCE,
+    )
+    base.disable_lora()
+    return frames, sound
+
+
+@pytest.fixture(scope="module")
+def docs(tiny_ltx2):
+    """Stock pipelines of the tiny folder for the docs' recipe, the distilled LoRA loaded
+    the docs' way, and the latent upsampler."""
+    import diffusers
+    from diffusers.pipelines.ltx2 import LTX2LatentUpsamplerModel
+
+    from reelforge.engines.ltx2.lora import DISTILLED_LORA_FILE
+
+    base = diffusers.LTX2Pipeline.from_pretrained(tiny_ltx2)
+    base.load_lora_weights(
+        str(tiny_ltx2), adapter_name="stage_2_distilled", weight_name=DISTILLED_LORA_FILE
+    )
+    pipes = {"LTX2Pipeline": base}
+    for name in ("LTX2ImageToVideoPipeline", "LTX2ConditionPipeline"):
+        pipes[name] = getattr(diffusers, name).from_pipe(base)
+    for pipe in pipes.values():
+        pipe.set_progress_bar_config(disable=True)
+    upsampler = LTX2LatentUpsamplerModel.from_pretrained(tiny_ltx2 / "latent_upsampler").eval()
+    return pipes, upsampler
 
 
 @pytest.mark.parametrize("mode", ["text-to-video", "image-to-video", "keyframes"])
-def test_engine_frames_equal_stock_diffusers(mode, engine, stock, inputs, float_frames):
+def test_engine_stages_equal_the_docs_two_stage_recipe(mode, engine, docs, inputs, float_frames):
+    """Stage 1 + upsample + stage 2 of our engine is the diffusers docs' two-stage recipe
+    run by hand on the same tiny pipeline (frames and sound, atol 1e-5); images condition
+    both stages, encoded at each stage's size (the reference's ``ti2vid_two_stages.py``)."""
+    from diffusers.pipelines.ltx2 import LTX2VideoCondition
+
     start = inputs["start"] if mode != "text-to-video" else None
     end = inputs["end"] if mode == "keyframes" else None
     seg = segment(conditioning=Conditioning(start_image=start, end_image=end))
@@ -114,28 +201,31 @@ def test_engine_frames_equal_stock_diffusers(mode, engine, stock, inputs, float_
     clip = engine.render(seg)
 
     assert clip.meta["mode"] == mode
+    assert clip.meta["stages"] == [(SIZE // 2, SIZE // 2, 2), (SIZE, SIZE, 3)]
     if mode == "text-to-video":
-        ref = stock_call(stock, "LTX2Pipeline", seg)
-    elif mode == "image-to-video":
-        ref = stock_call(stock, "LTX2ImageToVideoPipeline", seg, image=fitted(start))
+        ref = docs_two_stage(docs, seg, "LTX2Pipeline", "LTX2Pipeline")
     else:
-        from diffusers.pipelines.ltx2 import LTX2VideoCondition
+        conditions = [LTX2VideoCondition(frames=fitted(start), index=0)]
+        if end is not None:
+            conditions.append(LTX2VideoCondition(frames=fitted(end), index=-1))
+        first = (
+            ("LTX2ImageToVideoPipeline", {"image": fitted(start)})
+            if end is None
+            else ("LTX2ConditionPipeline", {"conditions": conditions})
+        )
+        ref = docs_two_stage(
+            docs, seg, first[0], "LTX2ConditionPipeline", first[1], {"conditions": conditions}
+        )
+    assert_same_output(clip, ref, docs[0], float_frames)
 
-        conditions = [
-            LTX2VideoCondition(frames=fitted(start), index=0),
-            LTX2VideoCondition(frames=fitted(end), index=-1),
-        ]
-        ref = stock_call(stock, "LTX2ConditionPipeline", seg, conditions=conditions)
-    assert_same_output(clip, ref, stock, float_frames)
 
-
-def assert_same_output(clip, ref, stock, float_frames):
-    """The engine's float frames and sound equal the stock pipeline's output ``ref``."""
-    np.testing.assert_allclose(float_frames[-1], ref.frames[0], atol=EXACT, rtol=0)
+def assert_same_output(clip, ref, pipes, float_frames):
+    """The engine's float frames and sound equal the stock output ``ref`` (frames, audio)."""
+    frames, audio = ref
+    np.testing.assert_allclose(float_frames[-1], frames[0], atol=EXACT, rtol=0)
     assert clip.num_frames == FRAMES and clip.frames.std() > 0
     sound = Audio(
-        np.clip(ref.audio[0].numpy(), -1, 1),
-        stock["LTX2Pipeline"].vocoder.config.output_sampling_rate,
+        np.clip(audio[0].numpy(), -1, 1), pipes["LTX2Pipeline"].vocoder.config.output_sampling_rate
     )
     np.testing.assert_allclose(
         clip.audio.samples, sound.fit(clip.duration).samples, atol=EXACT, rtol=0
@@ -144,30 +234,30 @@ def assert_same_output(clip, ref, stock, float_frames):
 
 @pytest.mark.parametrize("with_start", [False, True], ids=["text", "image"])
 def test_an_anchored_segment_is_the_stock_keyframe_condition(
-    with_start, engine, stock, inputs, float_frames
+    with_start, engine, docs, inputs, float_frames
 ):
     """Shot 1's key frame conditions a later shot as LTX-2's keyframe condition at the
-    middle latent frame, at ``ANCHOR_STRENGTH``: exactly the stock pipeline's call."""
+    middle latent frame, at ``ANCHOR_STRENGTH``, in both stages: exactly the stock calls."""
     from diffusers.pipelines.ltx2 import LTX2VideoCondition
 
     from reelforge.engines.ltx2.presets import ANCHOR_STRENGTH
 
     start = inputs["start"] if with_start else None
     anchor = Anchor(image=inputs["end"], shot=1, frame=12)
-    clip = engine.render(
-        segment(shot_index=2, conditioning=Conditioning(start_image=start, anchor=anchor))
-    )
+    seg = segment(shot_index=2, conditioning=Conditioning(start_image=start, anchor=anchor))
+    clip = engine.render(seg)
 
     assert clip.meta["mode"] == "keyframes"
     conditions = [LTX2VideoCondition(frames=fitted(start), index=0)] if with_start else []
-    latent_frames = (FRAMES - 1) // stock["LTX2Pipeline"].vae_temporal_compression_ratio + 1
+    latent_frames = (FRAMES - 1) // docs[0]["LTX2Pipeline"].vae_temporal_compression_ratio + 1
     conditions.append(
         LTX2VideoCondition(
             frames=fitted(inputs["end"]), index=latent_frames // 2, strength=ANCHOR_STRENGTH
         )
     )
-    ref = stock_call(stock, "LTX2ConditionPipeline", segment(), conditions=conditions)
-    assert_same_output(clip, ref, stock, float_frames)
+    images = {"conditions": conditions}
+    ref = docs_two_stage(docs, seg, "LTX2ConditionPipeline", "LTX2ConditionPipeline", images, images)
+    assert_same_output(clip, ref, docs[0], float_frames)
 
 
 def test_our_loop_with_an_anchor_is_the_stock_condition_loop(engine, stock, inputs):
@@ -183,8 +273,9 @@ def test_our_loop_with_an_anchor_is_the_stock_condition_loop(engine, stock, inpu
     pipe = engine.pipeline("LTX2ConditionPipeline")
     gen = torch.Generator("cpu").manual_seed(SEED)
     start, anchor = fitted(inputs["start"]), fitted(inputs["end"])
-    video = engine._conditioned_video(seg, start, anchor, gen)
-    grid = grid_for(pipe, FRAMES, SIZE, SIZE, latent_frames(pipe, FRAMES / FPS))
+    (stage, _) = engine.stages(seg)
+    video = engine._conditioned_video(seg, stage, start, anchor, gen)
+    grid = grid_for(pipe, FRAMES, stage.width, stage.height, latent_frames(pipe, FRAMES / FPS))
     tokens = grid.frames * grid.height * grid.width
     assert video.appended_coords is not None and video.latents.shape[1] > tokens
     audio = Stream(
@@ -192,26 +283,32 @@ def test_our_loop_with_an_anchor_is_the_stock_condition_loop(engine, stock, inpu
     )
     v, a = denoise(
         pipe, video, audio, grid, prompt=seg.prompt, negative_prompt="", guidance=guidance,
-        steps=2, frame_rate=FPS,
+        sigmas=stage.sigmas, frame_rate=FPS,
     )
     ref_v, _ = stock_latents(
-        stock, "LTX2ConditionPipeline", seg, guidance,
+        stock, "LTX2ConditionPipeline", seg, guidance, stage,
         conditions=engine.conditions(seg, start, None, anchor),
     )
     assert_same_video_latents(pipe, v[:, :tokens], grid, ref_v)
 
 
-def stock_latents(stock, name, seg, guidance, **inputs):
-    """The stock pipeline's final (video, audio) latents for ``seg``, no negative prompt."""
-    return stock[name](
+def stock_latents(stock, name, seg, guidance, stage, **inputs):
+    """The stock pipeline's final (video, audio) latents for stage 1 of ``seg``, no negative
+    prompt, on the stage's sigmas through a pass-through scheduler."""
+    from reelforge.engines.ltx2.schedule import passthrough_scheduler
+
+    pipe = stock[name]
+    pipe.scheduler = passthrough_scheduler(pipe.scheduler)
+    return pipe(
         **inputs,
         prompt=seg.prompt,
         negative_prompt="",
-        width=SIZE,
-        height=SIZE,
+        width=stage.width,
+        height=stage.height,
         num_frames=FRAMES,
         frame_rate=FPS,
-        num_inference_steps=2,
+        num_inference_steps=stage.steps,
+        sigmas=list(stage.sigmas[:-1]),
         use_cross_timestep=False,
         generator=torch.Generator("cpu").manual_seed(SEED),
         output_type="latent",
@@ -222,11 +319,9 @@ def stock_latents(stock, name, seg, guidance, **inputs):
 
 def assert_same_video_latents(pipe, packed, grid, ref):
     """Our packed normalised latents equal the stock pipeline's (unpacked, denormalised)."""
-    ours = pipe._denormalize_latents(
-        pipe._unpack_latents(packed, grid.frames, grid.height, grid.width),
-        pipe.vae.latents_mean,
-        pipe.vae.latents_std,
-    )
+    from reelforge.engines.ltx2.internals import video_latents
+
+    ours = video_latents(pipe, packed, grid.frames, grid.height, grid.width)
     np.testing.assert_allclose(ours.numpy(), ref.numpy(), atol=EXACT, rtol=0)
 
 
@@ -238,22 +333,24 @@ def test_our_loop_with_nothing_held_is_the_stock_loop(engine, stock, inputs):
     from reelforge.engines.ltx2.presets import FULL_GUIDANCE
     from reelforge.engines.ltx2.video import grid_for, image_tensor
 
+    from reelforge.engines.ltx2.internals import audio_latents, device_of
+
     seg = segment()
     guidance = FULL_GUIDANCE.for_layers(2)
+    (stage, _) = engine.stages(seg)
+    w, h = stage.width, stage.height
     for name, image in (
         ("LTX2Pipeline", None),
         ("LTX2ImageToVideoPipeline", fitted(inputs["start"])),
     ):
         pipe = engine.pipeline(name)
         gen = torch.Generator("cpu").manual_seed(SEED)
-        args = (SIZE, SIZE, FRAMES, 0.0, torch.float32, pipe._execution_device, gen)
+        args = (h, w, FRAMES, 0.0, torch.float32, device_of(pipe), gen)
         if image is None:
             video = Stream(pipe.prepare_latents(1, 4, *args))
         else:
-            video = Stream(
-                *pipe.prepare_latents(image_tensor(pipe, image, SIZE, SIZE), 1, 4, *args)
-            )
-        grid = grid_for(pipe, FRAMES, SIZE, SIZE, latent_frames(pipe, FRAMES / FPS))
+            video = Stream(*pipe.prepare_latents(image_tensor(pipe, image, w, h), 1, 4, *args))
+        grid = grid_for(pipe, FRAMES, w, h, latent_frames(pipe, FRAMES / FPS))
         audio = Stream(
             pipe.prepare_audio_latents(1, 2, grid.audio_frames, 8, 0.0, torch.float32, args[5], gen)
         )
@@ -265,20 +362,14 @@ def test_our_loop_with_nothing_held_is_the_stock_loop(engine, stock, inputs):
             prompt=seg.prompt,
             negative_prompt="",
             guidance=guidance,
-            steps=2,
+            sigmas=stage.sigmas,
             frame_rate=FPS,
         )
         ref_v, ref_a = stock_latents(
-            stock, name, seg, guidance, **({"image": image} if image is not None else {})
+            stock, name, seg, guidance, stage, **({"image": image} if image is not None else {})
         )
         assert_same_video_latents(pipe, v, grid, ref_v)
-        ours_a = pipe._unpack_audio_latents(
-            pipe._denormalize_audio_latents(
-                a, pipe.audio_vae.latents_mean, pipe.audio_vae.latents_std
-            ),
-            grid.audio_frames,
-            num_mel_bins=2,
-        )
+        ours_a = audio_latents(pipe, a, grid.audio_frames)
         np.testing.assert_allclose(ours_a.numpy(), ref_a.numpy(), atol=EXACT, rtol=0)
 
 
@@ -304,8 +395,8 @@ def test_text_to_video_with_sound_through_render(tiny_ltx2, tmp_path):
     )
     clip = assert_mp4(art, 72, 24, audio=True)
     assert clip.frames.std() > 0
-    steps = [(e.step, e.steps) for e in events if e.stage == "render" and e.steps == 2]
-    assert steps == [(1, 2), (2, 2)]
+    steps = [(e.step, e.steps) for e in events if e.stage == "render" and e.steps == 5]
+    assert steps == [(i, 5) for i in range(1, 6)]  # 2 stage-1 steps + 3 refine steps, one bar
 
 
 def test_image_to_video_and_keyframes_through_render(tiny_ltx2, inputs, tmp_path):
@@ -383,13 +474,15 @@ def test_four_shot_storyboard_conditions_shots_2_to_4_on_shot_1s_key_frame(
     for seg, conds, clip in calls[1:]:
         assert clip.meta["mode"] == "keyframes"
         assert plan["segments"][seg.index]["conditioning"]["anchor"] == {"image": None, "shot": 1, "frame": key}
-        [(index, strength, pixels)] = conds
-        assert index > 0 and strength == ANCHOR_STRENGTH
-        np.testing.assert_array_equal(pixels, key_pixels)
+        assert len(conds) == 2  # the anchor conditions both stages
+        for index, strength, pixels in conds:
+            assert index > 0 and strength == ANCHOR_STRENGTH
+            np.testing.assert_array_equal(pixels, key_pixels)
 
 
-def test_an_output_size_off_the_32_grid_is_rendered_larger_and_cropped(tiny_ltx2, tmp_path):
-    """LTX-2 renders multiples of 32; the output keeps the size asked for (its centre)."""
+def test_an_output_size_off_the_64_grid_is_rendered_larger_and_cropped(tiny_ltx2, tmp_path):
+    """LTX-2 renders multiples of 64 (stage 1 is exactly half); the output keeps the size
+    asked for (its centre)."""
     import json
 
     art = reelforge.render(
@@ -403,8 +496,10 @@ def test_an_output_size_off_the_32_grid_is_rendered_larger_and_cropped(tiny_ltx2
     assert (info.width, info.height) == (40, 24) and art.poster.exists()
     plan = json.loads(art.sidecar.read_text())["plan"]
     assert (plan["width"], plan["height"]) == (40, 24)
-    assert {(s["width"], s["height"]) for s in plan["segments"]} == {(64, 32)}
-    assert any("renders 64×32" in n and "cropped to 40×24" in n for n in plan["notes"])
+    assert {(s["width"], s["height"]) for s in plan["segments"]} == {(64, 64)}
+    assert any(
+        "renders 64×64 (multiples of 64)" in n and "cropped to 40×24" in n for n in plan["notes"]
+    )
 
 
 def test_silent_text_to_video_has_no_audio_stream(tiny_ltx2, tmp_path):
@@ -498,7 +593,17 @@ def test_long_avatar_windows_after_the_first_are_anchored_on_the_picture(
         output=tmp_path / "long.mp4",
     )
     assert_mp4(art, 12 * 48, 48, audio=True)
-    [(seg, conds)] = seen  # the first window is the plain a2v path: no condition list
+    # Window 1 holds the picture at latent frame 0 in both stages; window 2 (below) holds
+    # window 1's last frames and is anchored on the picture, in both stages too.
+    assert [s.index for s, _ in seen] == [0, 0, 1, 1]
+    for _, first in seen[:2]:
+        [(index, strength, pixels)] = first
+        assert (index, strength) == (0, 1.0)
+        np.testing.assert_array_equal(pixels, np.asarray(fitted(inputs["start"])))
+    for (i, s, p), (j, t, q) in zip(seen[2][1], seen[3][1], strict=True):
+        assert (i, s) == (j, t)
+        np.testing.assert_array_equal(p, q)
+    seg, conds = seen[2]
     assert seg.index == 1 and seg.conditioning.continue_from_previous > 0
     assert seg.conditioning.anchor.image == inputs["start"]
     (start_index, start_strength, held), (index, strength, pixels) = conds
@@ -606,57 +711,43 @@ def test_video_to_audio_takes_any_frame_count_and_size(engine):
 # --------------------------------------------------------------------------- 4K
 
 
-def test_4k_path_upsamples_latents_and_refines(engine, monkeypatch):
-    from reelforge.engines.ltx2 import presets
+def test_4k_adds_a_third_stage(engine, monkeypatch):
+    """A 4K segment is the draft's two stages plus a second ×2 upsample and refine."""
+    from reelforge.engines.ltx2 import schedule
 
-    monkeypatch.setattr(presets, "UPSCALE_MIN_SHORT_SIDE", 64)
+    monkeypatch.setattr(schedule, "UPSCALE_MIN_SHORT_SIDE", 128)
     steps = []
-    clip = engine.render(segment(width=64, height=64), progress=lambda s, n: steps.append((s, n)))
-    assert clip.meta["upscaled_from"] == (32, 32)
-    assert clip.frames.shape == (FRAMES, 64, 64, 3) and clip.frames.std() > 0
+    seg = segment(width=128, height=128)
+    clip = engine.render(seg, progress=lambda s, n: steps.append((s, n)))
+    assert clip.meta["stages"] == [(32, 32, 2), (64, 64, 3), (128, 128, 3)]
+    assert clip.frames.shape == (FRAMES, 128, 128, 3) and clip.frames.std() > 0
     assert abs(clip.audio.duration - clip.duration) < 1 / FPS
-    assert steps[-1] == (5, 5)  # 2 base steps + 3 refine steps
+    assert steps[-1] == (8, 8)  # 2 + 3 + 3, one bar
+    # The final re-uses the draft: its first two stages are the 64×64 render's.
+    draft = engine.render(segment(width=64, height=64))
+    assert draft.meta["stages"] == clip.meta["stages"][:2]
 
 
-def test_4k_without_the_upsampler_is_a_clear_error(tiny_ltx2, tmp_path, monkeypatch):
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [("latent_upsampler", "latent upsampler"), ("ltx-2-19b-distilled-lora-384.safetensors", "distilled LoRA")],
+)
+def test_a_folder_without_the_second_stage_weights_is_a_clear_error(
+    tiny_ltx2, tmp_path, missing, message
+):
     import shutil
 
-    from reelforge.engines.ltx2 import LTX2Engine, presets
+    from reelforge.engines.ltx2 import LTX2Engine
 
-    folder = shutil.copytree(
-        tiny_ltx2, tmp_path / "no-upsampler", ignore=shutil.ignore_patterns("latent_upsampler")
-    )
-    monkeypatch.setattr(presets, "UPSCALE_MIN_SHORT_SIDE", 64)
+    folder = shutil.copytree(tiny_ltx2, tmp_path / "partial", ignore=shutil.ignore_patterns(missing))
     engine = LTX2Engine(model_path=folder, tier="cinema")
     engine.load("cpu")
-    with pytest.raises(EngineUnavailable, match="latent_upsampler"):
-        engine.render(segment(width=64, height=64))
+    with pytest.raises(EngineUnavailable, match=message) as err:
+        engine.render(segment())
+    assert "reelforge pull cinema" in str(err.value)
 
 
 # --------------------------------------------------------------------------- presets, tiny builders
-
-
-def test_tier_recipes():
-    from diffusers.pipelines.ltx2.utils import DISTILLED_SIGMA_VALUES
-
-    from reelforge.engines.ltx2 import presets
-
-    cinema = presets.recipe("cinema", None, 48, DISTILLED_SIGMA_VALUES)
-    assert (
-        cinema.steps == presets.CINEMA_STEPS
-        and cinema.guidance.stg_blocks == (29,)
-        and cinema.sigmas is None
-    )
-    budget = presets.recipe("budget", None, 48, DISTILLED_SIGMA_VALUES)
-    assert (
-        budget.steps == 8
-        and budget.sigmas == tuple(DISTILLED_SIGMA_VALUES)
-        and not budget.guidance.cfg
-    )
-    assert presets.recipe("budget", 4, 48, DISTILLED_SIGMA_VALUES).sigmas is None
-    assert presets.recipe("avatar", None, 48, DISTILLED_SIGMA_VALUES).steps == presets.AVATAR_STEPS
-    tiny = presets.recipe("cinema", 2, 2, DISTILLED_SIGMA_VALUES).guidance
-    assert not tiny.stg and tiny.pipeline_kwargs()["stg_scale"] == 0.0
 
 
 def test_tiers_on_one_folder_share_one_loaded_copy(tiny_ltx2, tmp_path):
@@ -672,7 +763,7 @@ def test_tiers_on_one_folder_share_one_loaded_copy(tiny_ltx2, tmp_path):
     cinema, avatar = LTX2Engine(folder, tier="cinema"), LTX2Engine(folder, tier="avatar")
     cinema.load("cpu")
     avatar.load("cpu")
-    assert cinema.recipe(None).steps != avatar.recipe(None).steps
+    assert cinema.stages(segment())[0].guidance != avatar.stages(segment())[0].guidance
     base = cinema.pipeline(cinema.base_pipeline)
     assert avatar.pipeline(avatar.base_pipeline) is base
     assert avatar.pipeline("LTX2ConditionPipeline").transformer is base.transformer

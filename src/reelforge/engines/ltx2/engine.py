@@ -109,10 +109,13 @@ class LTX2Engine(DiffusersEngine):
         anchor = self.anchor_image(segment)
         mode = self.mode(segment, start, end, anchor)
         plan = self.stages(segment, mode)
-        if mode == A2V:
-            clip = self._audio_to_video(segment, plan, start, anchor, progress)
-        else:
-            clip = run_stages(self, segment, mode, plan, (start, end, anchor), progress)
+        try:
+            if mode == A2V:
+                clip = self._audio_to_video(segment, plan, start, anchor, progress)
+            else:
+                clip = run_stages(self, segment, mode, plan, (start, end, anchor), progress)
+        finally:
+            self.use_weights(plan[0].weights)  # the LoRA off again after a refine stage
         clip.meta.update(
             {
                 "engine": self.name,
@@ -504,7 +507,7 @@ def _v2a_frames(frames: np.ndarray, temporal_ratio: int) -> np.ndarray:
     multiples of 32, ``k * ratio + 1`` frames (the last frame repeated to get there)."""
     height, width = frames.shape[1:3]
     scale = min(1.0, presets.V2A_MAX_SHORT_SIDE / min(height, width))
-    m = presets.SIZE_MULTIPLE
+    m = schedule.VAE_GRID
     w, h = max(m, round(width * scale / m) * m), max(m, round(height * scale / m) * m)
     if (w, h) != (width, height):
         frames = np.stack([fit_image(f, w, h, "cover") for f in frames])

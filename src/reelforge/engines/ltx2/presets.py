@@ -1,4 +1,4 @@
-"""LTX-2 settings per tier: steps, guidance, schedules, and when a render goes 4K.
+"""LTX-2 settings per tier: stage-1 steps and guidance (``schedule.py`` turns them into stages).
 
 Everything a user might want to tune is one named constant here; the engine reads it.
 """
@@ -12,21 +12,10 @@ CINEMA_STEPS = 40
 """Full LTX-2 model, the quality Kling's VIDEO 3.0 is compared with."""
 BUDGET_STEPS = 8
 """Distilled LTX-2: its 8-sigma schedule (``DISTILLED_SIGMA_VALUES``) without guidance."""
-AVATAR_STEPS = 30
-"""Audio-to-video: the audio is given, only the video is denoised."""
-V2A_STEPS = 30
-"""Video-to-audio (``LTX2Engine.add_audio``)."""
+AVATAR_STEPS = 40
+"""Audio-to-video: the audio is given, only the video is denoised; the reference's
+``a2vid_two_stage.py`` runs the LTX-2.0 parameters (40 stage-1 steps)."""
 DEFAULT_STEPS = {"cinema": CINEMA_STEPS, "budget": BUDGET_STEPS, "avatar": AVATAR_STEPS}
-
-UPSCALE_MIN_SHORT_SIDE = 2160
-"""Segments whose short side reaches this (4K) render at half size, then go through the
-latent upsampler (×2) and a short refine pass."""
-SIZE_MULTIPLE = 32
-"""LTX-2 sizes are multiples of 32 (the video VAE's spatial compression)."""
-REFINE_SIGMAS = (0.909375, 0.725, 0.421875)
-"""The refine pass after the latent upsampler: the tail of the distilled schedule
-(diffusers' ``STAGE_2_DISTILLED_SIGMA_VALUES``); it starts from the upsampled latents
-noised to the first sigma."""
 
 ANCHOR_STRENGTH = 0.5
 """How strongly an identity anchor (shot 1's key frame for later shots, an avatar's
@@ -113,30 +102,17 @@ DISTILLED_GUIDANCE = Guidance(
     stg_blocks=(),
 )
 """The distilled model runs without guidance (one transformer pass per step)."""
-AVATAR_GUIDANCE = Guidance(video_cfg=3.0, video_modality=3.0, video_stg=1.0)
-"""Audio-to-video: only the video's terms matter (the audio is held); modality guidance
+AVATAR_GUIDANCE = Guidance(
+    video_cfg=3.0,
+    video_modality=3.0,
+    video_stg=1.0,
+    audio_cfg=1.0,
+    audio_stg=0.0,
+    audio_modality=1.0,
+    audio_rescale=0.0,
+)
+"""Audio-to-video: the video's terms as the cinema tier's; the audio's all off, as the
+reference's ``a2vid_two_stage.py`` sets its audio guider (``MultiModalGuiderParams()``) —
+the audio is held, so audio terms would be passes that change nothing. Modality guidance
 pushes the video away from what it would be without hearing the audio."""
 GUIDANCE = {"cinema": FULL_GUIDANCE, "budget": DISTILLED_GUIDANCE, "avatar": AVATAR_GUIDANCE}
-
-
-@dataclass(frozen=True)
-class Recipe:
-    """How one segment is sampled: steps, guidance, and an explicit schedule if any."""
-
-    steps: int
-    guidance: Guidance
-    sigmas: tuple[float, ...] | None = None
-
-
-def recipe(tier: str | None, steps: int | None, num_layers: int, distilled_sigmas) -> Recipe:
-    """The tier's recipe; ``steps`` (the plan's, or ``--steps``) overrides the default.
-
-    The budget tier uses the distilled schedule when it runs its default step count.
-    """
-    name = tier if tier in DEFAULT_STEPS else "cinema"
-    count = steps or DEFAULT_STEPS[name]
-    guidance = GUIDANCE[name].for_layers(num_layers)
-    sigmas = None
-    if name == "budget" and count == len(distilled_sigmas):
-        sigmas = tuple(distilled_sigmas)
-    return Recipe(count, guidance, sigmas)
