@@ -225,14 +225,13 @@ def tiers() -> None:
             "/".join(f"{p:g}" for p in t.prices[r]) if r in t.prices else "—" for r in limits.RESOLUTIONS
         ]
         why = cannot_render(t)
-        below_4k = why is not None and "4k" in t.resolutions and cannot_render(t, "1080p") is None
         if why is not None:
-            missing.append(f"{t.name}: {why}" + ("" if below_4k else "; or render a previz (--previz)"))
+            missing.append(f"{t.name}: {why}; or render a previz (--previz)")
         table.add_row(
             t.name, t.kling, t.traits.label, ", ".join(t.workflows),
             f"{t.max_duration:g} s" if t.max_duration else "any",
             f"{t.resolutions[-1]} {t.fps} fps", t.audio, *prices,
-            "yes" if why is None else "up to 1080p" if below_4k else "previz only",
+            "yes" if why is None else "previz only",
         )
     out = Console()
     out.width = max(out.width, TABLE_WIDTH)

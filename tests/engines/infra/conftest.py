@@ -29,7 +29,7 @@ def _fake_component(folder: Path, weights: bytes = b"\0" * 64) -> None:
 @pytest.fixture(scope="session")
 def hub_repos(tmp_path_factory, tiny_wan_folder) -> dict[str, Path]:
     """Repositories as on the Hub: the tiny Wan pipeline plus files that must not come
-    down (original checkpoints, example media); a fake LTX-2 repo with its latent upsampler."""
+    down (original checkpoints, example media); a fake LTX-2 repo with its latent upsampler and distilled weights."""
     import shutil
 
     root = tmp_path_factory.mktemp("hub")
@@ -61,7 +61,9 @@ def hub_repos(tmp_path_factory, tiny_wan_folder) -> dict[str, Path]:
             _fake_component(ltx / name)
     (ltx / "model_index.json").write_text(json.dumps(index))
     _fake_component(ltx / "latent_upsampler")
-    (ltx / "ltx-2-19b-dev.safetensors").write_bytes(b"\3" * 8192)
+    (ltx / "ltx-2-19b-dev.safetensors").write_bytes(b"\3" * 8192)  # never pulled
+    (ltx / "ltx-2-19b-distilled-lora-384.safetensors").write_bytes(b"\4" * 1024)
+    (ltx / "ltx-2-19b-distilled.safetensors").write_bytes(b"\5" * 2048)  # budget only
     return {WAN_REPO: wan, LTX_REPO: ltx}
 
 

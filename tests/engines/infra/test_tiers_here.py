@@ -36,11 +36,16 @@ def test_here_follows_the_weights(hf_env, fake_hub, hf_cache, tiny_wan_folder):
     assert reelforge("pull", "turbo", env=hf_env).returncode == 0
     assert reelforge("pull", "cinema", env=hf_env).returncode == 0
     rows, out = here(hf_env)
-    assert rows["turbo"] == rows["cinema"] == rows["budget"] == rows["avatar"] == "yes"
-    assert rows["omni"] == rows["motion"] == "previz only"
+    assert rows["turbo"] == rows["cinema"] == rows["avatar"] == "yes"
+    # budget runs the distilled checkpoint, which `pull cinema` does not fetch
+    assert rows["budget"] == rows["omni"] == rows["motion"] == "previz only"
     assert "reelforge pull turbo" not in out and "reelforge pull omni" in out
+    assert "ltx-2-19b-distilled.safetensors" in out and "reelforge pull budget" in out
+    assert reelforge("pull", "budget", env=hf_env).returncode == 0
+    assert here(hf_env)[0]["budget"] == "yes"
 
+    # every LTX-2 render opens the latent upsampler (stage 2), at every resolution
     shutil.rmtree(snapshot(hf_cache, LTX_REPO) / "latent_upsampler")
     rows, out = here(hf_env)
-    assert rows["cinema"] == "up to 1080p" and rows["budget"] == "yes"  # budget has no 4K
-    assert "4K latent upsampler" in out and "reelforge pull cinema" in out
+    assert rows["cinema"] == rows["budget"] == rows["avatar"] == "previz only"
+    assert "latent upsampler" in out and "reelforge pull cinema" in out

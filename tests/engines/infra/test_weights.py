@@ -51,7 +51,11 @@ def test_every_engine_with_weights_names_its_folders():
 def test_tier_weights_follow_the_tier():
     cinema = {w.role for w in weights.tier_weights(TIERS["cinema"])}
     budget = {w.role for w in weights.tier_weights(TIERS["budget"])}
-    assert cinema == {"pipeline", "latent_upsampler"} and budget == {"pipeline"}
+    assert cinema == {"pipeline", "latent_upsampler", "distilled_lora"}
+    assert budget == {"pipeline", "latent_upsampler", "distilled_checkpoint"}
+    [budget_pipeline] = [w for w in weights.tier_weights(TIERS["budget"]) if w.role == "pipeline"]
+    assert budget_pipeline.replaced == ("transformer",)
+    assert "transformer/config.json" in budget_pipeline.allow_patterns
     omni = [w.repo_id for w in weights.tier_weights(TIERS["omni"])]
     assert (
         omni[0] == ENGINES["wan_vace"].weights[0].repo_id and LTX_REPO in omni

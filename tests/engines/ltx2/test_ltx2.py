@@ -106,7 +106,10 @@ def docs_two_stage(docs, seg, stage_1: str, refine: str, images=None, refine_ima
     import math
 
     from diffusers import FlowMatchEulerDiscreteScheduler, LTX2LatentUpsamplePipeline
-    from diffusers.pipelines.ltx2.utils import DEFAULT_NEGATIVE_PROMPT, STAGE_2_DISTILLED_SIGMA_VALUES
+    from diffusers.pipelines.ltx2.utils import (
+        DEFAULT_NEGATIVE_PROMPT,
+        STAGE_2_DISTILLED_SIGMA_VALUES,
+    )
 
     from reelforge.engines.ltx2.engine import VAE_TILING
     from reelforge.engines.ltx2.presets import FULL_GUIDANCE
@@ -256,7 +259,9 @@ def test_an_anchored_segment_is_the_stock_keyframe_condition(
         )
     )
     images = {"conditions": conditions}
-    ref = docs_two_stage(docs, seg, "LTX2ConditionPipeline", "LTX2ConditionPipeline", images, images)
+    ref = docs_two_stage(
+        docs, seg, "LTX2ConditionPipeline", "LTX2ConditionPipeline", images, images
+    )
     assert_same_output(clip, ref, docs[0], float_frames)
 
 
@@ -282,11 +287,22 @@ def test_our_loop_with_an_anchor_is_the_stock_condition_loop(engine, stock, inpu
         pipe.prepare_audio_latents(1, 2, grid.audio_frames, 8, 0.0, torch.float32, "cpu", gen)
     )
     v, a = denoise(
-        pipe, video, audio, grid, prompt=seg.prompt, negative_prompt="", guidance=guidance,
-        sigmas=stage.sigmas, frame_rate=FPS,
+        pipe,
+        video,
+        audio,
+        grid,
+        prompt=seg.prompt,
+        negative_prompt="",
+        guidance=guidance,
+        sigmas=stage.sigmas,
+        frame_rate=FPS,
     )
     ref_v, _ = stock_latents(
-        stock, "LTX2ConditionPipeline", seg, guidance, stage,
+        stock,
+        "LTX2ConditionPipeline",
+        seg,
+        guidance,
+        stage,
         conditions=engine.conditions(seg, start, None, anchor),
     )
     assert_same_video_latents(pipe, v[:, :tokens], grid, ref_v)
@@ -330,10 +346,9 @@ def test_our_loop_with_nothing_held_is_the_stock_loop(engine, stock, inputs):
     (first frame held): the a2v / v2a loop differs from stock only in what it holds."""
     from reelforge.engines.ltx2.audio import latent_frames
     from reelforge.engines.ltx2.held import Stream, denoise
+    from reelforge.engines.ltx2.internals import audio_latents, device_of
     from reelforge.engines.ltx2.presets import FULL_GUIDANCE
     from reelforge.engines.ltx2.video import grid_for, image_tensor
-
-    from reelforge.engines.ltx2.internals import audio_latents, device_of
 
     seg = segment()
     guidance = FULL_GUIDANCE.for_layers(2)
@@ -473,7 +488,11 @@ def test_four_shot_storyboard_conditions_shots_2_to_4_on_shot_1s_key_frame(
     key_pixels = first_clip.frames[key - first.start_frame]
     for seg, conds, clip in calls[1:]:
         assert clip.meta["mode"] == "keyframes"
-        assert plan["segments"][seg.index]["conditioning"]["anchor"] == {"image": None, "shot": 1, "frame": key}
+        assert plan["segments"][seg.index]["conditioning"]["anchor"] == {
+            "image": None,
+            "shot": 1,
+            "frame": key,
+        }
         assert len(conds) == 2  # the anchor conditions both stages
         for index, strength, pixels in conds:
             assert index > 0 and strength == ANCHOR_STRENGTH
@@ -486,7 +505,13 @@ def test_an_output_size_off_the_64_grid_is_rendered_larger_and_cropped(tiny_ltx2
     import json
 
     art = reelforge.render(
-        {"workflow": "text2video", "prompt": "a red fox runs", "tier": "cinema", "seed": 4, "audio": False},
+        {
+            "workflow": "text2video",
+            "prompt": "a red fox runs",
+            "tier": "cinema",
+            "seed": 4,
+            "audio": False,
+        },
         model_path=tiny_ltx2,
         size=(40, 24),
         steps=1,
@@ -730,7 +755,10 @@ def test_4k_adds_a_third_stage(engine, monkeypatch):
 
 @pytest.mark.parametrize(
     ("missing", "message"),
-    [("latent_upsampler", "latent upsampler"), ("ltx-2-19b-distilled-lora-384.safetensors", "distilled LoRA")],
+    [
+        ("latent_upsampler", "latent upsampler"),
+        ("ltx-2-19b-distilled-lora-384.safetensors", "distilled LoRA"),
+    ],
 )
 def test_a_folder_without_the_second_stage_weights_is_a_clear_error(
     tiny_ltx2, tmp_path, missing, message
@@ -739,7 +767,9 @@ def test_a_folder_without_the_second_stage_weights_is_a_clear_error(
 
     from reelforge.engines.ltx2 import LTX2Engine
 
-    folder = shutil.copytree(tiny_ltx2, tmp_path / "partial", ignore=shutil.ignore_patterns(missing))
+    folder = shutil.copytree(
+        tiny_ltx2, tmp_path / "partial", ignore=shutil.ignore_patterns(missing)
+    )
     engine = LTX2Engine(model_path=folder, tier="cinema")
     engine.load("cpu")
     with pytest.raises(EngineUnavailable, match=message) as err:
@@ -846,3 +876,59 @@ def test_cli_video_with_model_path(tiny_ltx2, tmp_path):
     assert result.returncode == 0, result.stdout + result.stderr
     info = probe_video(out)
     assert (info.width, info.height, info.frames, info.has_audio) == (32, 32, 72, True)
+
+
+# --------------------------------------------------------------------------- budget: distilled
+
+
+def test_budget_renders_every_stage_on_the_distilled_checkpoint(tiny_ltx2, tmp_path):
+    """The budget tier loads Lightricks' one-file distilled checkpoint as the transformer
+    (diffusers converts it) and runs the reference's distilled.py: 8 fixed sigmas at half
+    size, then the 3-sigma refine, no guidance — 11 steps on one bar."""
+    from safetensors.torch import load_file
+
+    from reelforge.engines import registry
+    from reelforge.engines.ltx2.engine import DISTILLED_CHECKPOINT
+
+    events = []
+    art = reelforge.render(
+        {
+            "workflow": "text2video",
+            "prompt": "rain on a tin roof",
+            "duration": 3,
+            "tier": "budget",
+            "seed": 6,
+            "audio": True,
+        },
+        model_path=tiny_ltx2,
+        size=(SIZE, SIZE),
+        output=tmp_path / "budget.mp4",
+        progress=events.append,
+    )
+    assert_mp4(art, 72, 24, audio=True)
+    assert [(e.step, e.steps) for e in events if e.stage == "render"][-1] == (11, 11)
+    engine = registry.get_engine(
+        "ltx2_distilled", tier="budget", device="cpu", model_path=tiny_ltx2
+    )
+    loaded = engine.pipeline(engine.base_pipeline).transformer.state_dict()["proj_out.weight"]
+    original = load_file(str(tiny_ltx2 / DISTILLED_CHECKPOINT))[
+        "model.diffusion_model.proj_out.weight"
+    ]
+    dev = load_file(str(tiny_ltx2 / "transformer" / "diffusion_pytorch_model.safetensors"))[
+        "proj_out.weight"
+    ]
+    assert torch.equal(loaded, original) and not torch.equal(loaded, dev)
+    registry.unload_all()
+
+
+def test_budget_without_its_checkpoint_names_the_pull(tiny_ltx2, tmp_path):
+    import shutil
+
+    from reelforge.engines.ltx2 import LTX2DistilledEngine
+    from reelforge.engines.ltx2.engine import DISTILLED_CHECKPOINT
+
+    folder = shutil.copytree(
+        tiny_ltx2, tmp_path / "no-distilled", ignore=shutil.ignore_patterns(DISTILLED_CHECKPOINT)
+    )
+    with pytest.raises(EngineUnavailable, match="reelforge pull budget"):
+        LTX2DistilledEngine(model_path=folder, tier="budget").load("cpu")
