@@ -218,7 +218,7 @@ def check_scheduled(scheduler: Any, stage: Stage) -> None:
     what the dry run printed."""
     got = [float(s) for s in scheduler.sigmas]
     if len(got) != len(stage.sigmas) or any(
-        abs(a - b) > SIGMA_TOLERANCE for a, b in zip(got, stage.sigmas)
+        abs(a - b) > SIGMA_TOLERANCE for a, b in zip(got, stage.sigmas, strict=True)
     ):
         raise RuntimeError(
             f"{stage.name} ran sigmas {[round(s, 6) for s in got]}, not the planned "
