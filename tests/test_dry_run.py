@@ -120,19 +120,10 @@ def test_avatar_holds_the_users_audio(offline, tmp_path):
     first = stages(out)[0]
     want = asdict(presets.AVATAR_GUIDANCE.for_layers(LTX2_NUM_LAYERS))
     assert first["guidance"] == {**want, "stg_blocks": list(want["stg_blocks"])}
-    assert first["steps"] == presets.AVATAR_STEPS
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="presets.AVATAR_GUIDANCE leaves the audio terms at 7/1/3 (research §a2vid: the "
-    "reference's audio guider is all off); remove this mark when the preset turns them off",
-)
-def test_avatar_stage_one_runs_no_audio_guidance(offline, tmp_path):
-    face = write_image(tmp_path / "face.png")
-    speech = write_wav(tmp_path / "speech.wav", 3.0)
-    g = stages(dry(offline, tmp_path, "avatar", face, speech, "-r", "720p"))[0]["guidance"]
+    g = first["guidance"]  # the audio is held: its terms off, as the reference's a2vid
     assert g["audio_cfg"] <= 1.0 and g["audio_stg"] == 0.0 and g["audio_modality"] <= 1.0
+    assert g["video_cfg"] > 1.0 and g["video_modality"] > 1.0
+    assert first["steps"] == presets.AVATAR_STEPS
 
 
 def _moving_video(path: Path) -> Path:
