@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -30,6 +31,8 @@ ModelPath = Annotated[Path | None, typer.Option("--model-path", help="A diffuser
 Preset = Annotated[str | None, typer.Option("--preset", help="Speed preset: quality (exact), balanced or fast; default: chosen from the GPU's memory.")]
 LowVram = Annotated[bool | None, typer.Option("--low-vram/--no-low-vram", help="Offload weights to the CPU and tile the VAE (default: when the model does not fit the GPU).")]
 Device = Annotated[str | None, typer.Option("--device", help="cuda, cuda:1, cpu... (default: the first GPU, else the CPU).")]
+DryRun = Annotated[bool, typer.Option("--dry-run", help="Check the inputs and print the plan and every engine call's stages (size, frames, steps, guidance, sigmas) without rendering: no weights, no GPU, no files written.")]
+AsJson = Annotated[bool, typer.Option("--json", help="With --dry-run: the plan as JSON on stdout (the sidecar's request, tier, estimate, plan and seeds, and per segment its engine call's stages).")]
 PRESETS = ("quality", "balanced", "fast")
 
 
@@ -56,6 +59,8 @@ def video(
     preset: Preset = None,
     low_vram: LowVram = None,
     device: Device = None,
+    dry_run: DryRun = False,
+    as_json: AsJson = False,
 ) -> None:
     """Text-to-video, or image-to-video with --image (and --end-image); --final DRAFT
     re-renders a finished draft at 4k with its seed and plan."""
@@ -67,7 +72,7 @@ def video(
             "--no-audio": not audio, "--draft": draft, "--negative": negative,
             "--auto-shots": intelligence,
         }
-        _final(final, [k for k, v in given.items() if v], resolution, output, previz, size, steps, engine)
+        _final(final, [k for k, v in given.items() if v], resolution, output, previz, size, steps, engine, dry=(dry_run, as_json))
         return
     if prompt is None:
         fail(InputError("prompt", None, "required", "give a prompt, or --final DRAFT to re-render a draft at 4k"))
@@ -83,12 +88,12 @@ def video(
         fail(InputError("end_image", str(end_image), "image", "an end frame needs a start frame (--image)"))
     if intelligence:
         data.update(multi_shot=True, shot_type="intelligence")
-    _render(data, output, previz, size, steps, engine)
+    _render(data, output, previz, size, steps, engine, dry=(dry_run, as_json))
 
 
 def _final(
     path: Path, conflicts: list[str], resolution: str | None, output: Path, previz: bool,
-    size: str | None, steps: int | None, engine: dict[str, Any],
+    size: str | None, steps: int | None, engine: dict[str, Any], *, dry: tuple[bool, bool] = (False, False),
 ) -> None:
     """``video --final DRAFT``: the draft's request at 4k (or ``resolution``) with its seed
     and tier; rendered on the tier's engine unless ``--previz`` is given again."""
@@ -114,7 +119,7 @@ def _final(
         f"on {'the animatic (--previz)' if previz else tier.traits.label}"
     )
     hint = "" if previz else "For a final (its tier is the draft's), add --previz to render its plan with the animatic engine."
-    _render(data, output, previz, size, steps, {**engine, "sidecar_extra": final_note(draft)}, hint=hint)
+    _render(data, output, previz, size, steps, {**engine, "sidecar_extra": final_note(draft)}, hint=hint, dry=dry)
 
 
 @app.command()
@@ -138,6 +143,8 @@ def omni(
     preset: Preset = None,
     low_vram: LowVram = None,
     device: Device = None,
+    dry_run: DryRun = False,
+    as_json: AsJson = False,
 ) -> None:
     """Reference-anchored generation: keep people, props and places from images or a video."""
     elements = []
@@ -152,7 +159,7 @@ def omni(
         "images": [{"path": p} for p in image], "elements": elements,
         "video": {"path": ref_video, "keep_original_sound": keep_sound} if ref_video else None,
     }
-    _render(data, output, previz, size, steps, _engine_options(model_path, preset, low_vram, device))
+    _render(data, output, previz, size, steps, _engine_options(model_path, preset, low_vram, device), dry=(dry_run, as_json))
 
 
 @app.command()
@@ -173,6 +180,8 @@ def motion(
     preset: Preset = None,
     low_vram: LowVram = None,
     device: Device = None,
+    dry_run: DryRun = False,
+    as_json: AsJson = False,
 ) -> None:
     """Motion control: the character performs the reference video's action."""
     data = {
@@ -180,7 +189,7 @@ def motion(
         "keep_original_sound": keep_sound, "prompt": prompt, "resolution": resolution,
         "tier": tier, "seed": seed,
     }
-    _render(data, output, previz, size, steps, _engine_options(model_path, preset, low_vram, device))
+    _render(data, output, previz, size, steps, _engine_options(model_path, preset, low_vram, device), dry=(dry_run, as_json))
 
 
 @app.command()
@@ -199,13 +208,15 @@ def avatar(
     preset: Preset = None,
     low_vram: LowVram = None,
     device: Device = None,
+    dry_run: DryRun = False,
+    as_json: AsJson = False,
 ) -> None:
     """Talking avatar: one image and one audio, lip-synced, 48 fps."""
     data = {
         "workflow": "avatar", "image": image, "audio_file": audio_file, "prompt": prompt,
         "resolution": resolution, "tier": tier, "seed": seed,
     }
-    _render(data, output, previz, size, steps, _engine_options(model_path, preset, low_vram, device))
+    _render(data, output, previz, size, steps, _engine_options(model_path, preset, low_vram, device), dry=(dry_run, as_json))
 
 
 
@@ -291,14 +302,22 @@ def _engine_options(model_path: Path | None, preset: str | None, low_vram: bool 
 
 def _render(
     data: dict[str, Any], output: Path, previz: bool, size: str | None, steps: int | None,
-    engine_options: dict[str, Any] | None = None, *, hint: str = "",
+    engine_options: dict[str, Any] | None = None, *, hint: str = "", dry: tuple[bool, bool] = (False, False),
 ) -> None:
     """Render ``data`` with a progress bar; ``engine_options`` go to ``render``; ``hint`` is
-    added to an engine-unavailable message."""
+    added to an engine-unavailable message. ``dry``: (``--dry-run``, ``--json``): print
+    what the render would do instead (:func:`_dry_run`)."""
+    dims = _parse_size(size) if size else None
+    dry_run, as_json = dry
+    if as_json and not dry_run:
+        fail(InputError("json", "--json", "--dry-run", "--json prints a dry run's plan: add --dry-run"))
+    if dry_run:
+        _dry_run(data, previz, dims, steps, as_json)
+        return
+
     from ..jobs.progress import ProgressEvent
     from ..jobs.runner import render
 
-    dims = _parse_size(size) if size else None
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
     try:
         with Progress(*columns, console=console, transient=False) as bar:
@@ -327,6 +346,89 @@ def _render(
     )
     console.print(f"  poster {artifact.poster}\n  sidecar {artifact.sidecar}")
     typer.echo(str(artifact.video))
+
+
+def _dry_run(data: dict[str, Any], previz: bool, size: tuple[int, int] | None, steps: int | None, as_json: bool) -> None:
+    """``--dry-run``: the inputs checked as for a render, then the plan and every engine
+    call's stages on stdout (JSON with ``--json``, else tables); nothing is written."""
+    from ..jobs.dry_run import dry_run
+
+    try:
+        result = dry_run(data, previz=previz, size=size, steps=steps)
+    except ReelforgeError as exc:
+        fail(exc)
+    if as_json:
+        typer.echo(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    _print_dry_run(result)
+
+
+def _print_dry_run(result: dict[str, Any]) -> None:
+    """A dry run for a person: what is rendered and why, then one row per engine stage."""
+    from ..lineup import TIERS
+    from ..lineup.estimate import Estimate
+
+    plan, tier = result["plan"], result["tier"]
+    out = Console()
+    out.width = max(out.width, TABLE_WIDTH)
+    engine = "the animatic (previz)" if result["previz"] else TIERS[tier["name"]].traits.label
+    out.print(
+        f"[bold]dry run[/]: {plan['workflow']} on {tier['name']} ({engine}), {plan['width']}×{plan['height']} "
+        f"@ {plan['fps']} fps, {plan['duration']:g} s ({plan['total_frames']} frames), "
+        f"seed {plan['seed']}{'' if result['request'].get('seed') is not None else ' (new: --seed renders this plan)'}, "
+        f"sound: {plan['audio_source']}",
+        highlight=False,
+    )
+    out.print(f"  · {Estimate(**result['estimate']).describe()}", highlight=False)
+    for line in (*tier["reasons"], *plan["notes"]):
+        out.print(f"  · {line}", highlight=False)
+    for warning in result["warnings"]:
+        out.print(f"  [yellow]warning[/]: {warning}", highlight=False)
+    table = Table(title=f"{len(plan['segments'])} call(s) of engine {plan['engine']}: their stages")
+    for col in ("segment", "shot", "frames", "stage", "size", "weights", "start", "steps", "guidance", "sigmas"):
+        table.add_column(col, no_wrap=col not in ("weights", "guidance"))
+    for seg, call in zip(plan["segments"], result["calls"], strict=True):
+        first = (str(seg["index"] + 1), f"{seg['shot_index']}/{seg['shots']}", str(seg["frames"]))
+        if not call["stages"]:
+            table.add_row(*first, "—", f"{seg['width']}×{seg['height']}", "no diffusion", "", "", "", "")
+        for n, stage in enumerate(call["stages"]):
+            table.add_row(
+                *(first if n == 0 else ("", "", "")), str(stage["stage"]), f"{stage['width']}×{stage['height']}",
+                stage["weights"], stage["start"] if stage["start"] == "noise" else f"{stage['start']}, {stage['noise_scale']:g}",
+                str(stage["steps"]), _guidance_text(stage["guidance"]), _sigmas_text(stage["sigmas"]),
+            )
+    out.print(table)
+    out.print("nothing rendered (--json for the whole plan and every sigma)", highlight=False)
+
+
+SIGMAS_SHOWN = 2
+"""A table shows this many sigmas from each end of a stage's list."""
+
+
+def _sigmas_text(sigmas: list[float]) -> str:
+    shown = [f"{s:.4g}" for s in sigmas]
+    if len(shown) > 2 * SIGMAS_SHOWN:
+        shown = [*shown[:SIGMAS_SHOWN], "…", *shown[-SIGMAS_SHOWN:]]
+    return " ".join(shown)
+
+
+def _guidance_text(guidance: dict[str, Any]) -> str:
+    """A stage's guidance in a few words: Wan's one scale, or LTX-2's terms that are on
+    (video/audio), judged by LTX-2's own :class:`~reelforge.engines.ltx2.presets.Guidance`."""
+    if "guidance_scale" in guidance:
+        scale = guidance["guidance_scale"]
+        return f"CFG {scale:g}" if scale > 1 else "none"
+    from ..engines.ltx2.presets import Guidance
+
+    g = Guidance(**{**guidance, "stg_blocks": tuple(guidance["stg_blocks"])})
+    terms = []
+    if g.cfg:
+        terms.append(f"CFG {g.video_cfg:g}/{g.audio_cfg:g} rescale {g.video_rescale:g}/{g.audio_rescale:g}")
+    if g.stg:
+        terms.append(f"STG {g.video_stg:g}/{g.audio_stg:g} block {','.join(map(str, g.stg_blocks))}")
+    if g.modality:
+        terms.append(f"modality {g.video_modality:g}/{g.audio_modality:g}")
+    return ", ".join(terms) or "none"
 
 
 def _parse_size(text: str) -> tuple[int, int]:

@@ -9,7 +9,7 @@ How a segment becomes a pipeline call
 - an end image as well (``conditioning.end_image``): ``last_image=`` — first-last-frame.
 
 Every call: ``num_frames=segment.frames`` (4k+1), the segment's size and seed (a CPU
-generator), ``steps or DEFAULT_STEPS``, ``GUIDANCE_SCALE``, progress through
+generator), the steps and guidance of ``wan_schedule.RECIPES["wan"]``, progress through
 ``callback_on_step_end``. The clip has exactly ``segment.frames`` frames and no audio.
 
 Which folder
@@ -46,11 +46,6 @@ from ..planning.plan import Segment
 from .base import StepCallback, no_progress
 from .wan_common import WanEngineBase, continued_frames
 
-DEFAULT_STEPS = 50
-"""Wan 2.2 TI2V-5B's sampling steps (``wan/configs/wan_ti2v_5B.py``: sample_steps=50)."""
-GUIDANCE_SCALE = 5.0
-"""TI2V-5B's classifier-free guidance scale (sample_guide_scale=5.0)."""
-
 
 class WanEngine(WanEngineBase):
     """Wan 2.2 TI2V-5B (or any Wan T2V / I2V folder) behind the reelforge interface."""
@@ -58,8 +53,6 @@ class WanEngine(WanEngineBase):
     name = "wan"
     base_pipeline = "WanPipeline"
     accepted_pipelines: ClassVar[tuple[str, ...]] = ("WanPipeline", "WanImageToVideoPipeline")
-    default_steps: ClassVar[int] = DEFAULT_STEPS
-    guidance_scale: ClassVar[float] = GUIDANCE_SCALE
 
     def render(
         self, segment: Segment, progress: StepCallback = no_progress, previous: Clip | None = None

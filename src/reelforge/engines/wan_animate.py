@@ -12,7 +12,7 @@ How a segment becomes a ``WanAnimatePipeline`` call
 3. ``image=`` the character image (the pipeline frames it itself), ``mode="animate"``,
    ``segment_frame_length=segment.frames`` (one pipeline segment per reelforge segment: the
    planner has already chunked the reference), the segment's size, seed and steps
-   (``steps or DEFAULT_STEPS``, ``GUIDANCE_SCALE`` 1.0: Animate runs without CFG).
+   (``wan_schedule.RECIPES["wan_animate"]``: 20 steps, guidance 1.0: Animate runs without CFG).
 4. **Chaining.** A chunk that continues the previous one (``continue_from_previous`` or
    ``overlap_frames`` > 0, and ``previous`` given) passes the previous clip's frames of the
    same moments as ``prev_segment_conditioning_frames`` (the pipeline accepts 1 or 5: 5 when
@@ -27,7 +27,7 @@ How a segment becomes a ``WanAnimatePipeline`` call
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 import numpy as np
 import torch
@@ -40,10 +40,6 @@ from .base import SpeedOptions, StepCallback, no_progress
 from .wan_common import WanEngineBase, continued_frames
 from .wan_preprocess import MotionInputs, MotionPreprocessor, load_preprocessor
 
-DEFAULT_STEPS = 20
-"""Wan 2.2 Animate's sampling steps (``wan/configs/wan_animate_14B.py``: sample_steps=20)."""
-GUIDANCE_SCALE = 1.0
-"""Animate samples without classifier-free guidance."""
 CONDITIONING_FRAME_COUNTS = (5, 1)
 """``prev_segment_conditioning_frames`` values the pipeline accepts, preferred first."""
 
@@ -78,8 +74,6 @@ class WanAnimateEngine(WanEngineBase):
 
     name = "wan_animate"
     base_pipeline = "WanAnimatePipeline"
-    default_steps: ClassVar[int] = DEFAULT_STEPS
-    guidance_scale: ClassVar[float] = GUIDANCE_SCALE
 
     def load(self, device: str = "cpu", speed: SpeedOptions | None = None) -> None:
         super().load(device, speed)

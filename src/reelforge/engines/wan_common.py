@@ -47,6 +47,7 @@ from ..media.decode import fit_image, load_image
 from ..planning.plan import Segment
 from .base import SpeedOptions, StepCallback
 from .diffusers_engine import DiffusersEngine
+from .wan_schedule import RECIPES, SCHEDULER_CLASS, SCHEDULER_CONFIG, WanRecipe
 from .weights import PIPELINE_INDEX, locate_weights
 
 # --------------------------------------------------------------------------- configs
@@ -249,12 +250,6 @@ _WAN22_VAE = dict(
     latents_mean=[0.0] * 48,
     latents_std=[1.0] * 48,
 )
-_UNIPC_FLOW = dict(
-    # scheduler/scheduler_config.json of the Wan diffusers repos (UniPC on flow sigmas)
-    prediction_type="flow_prediction",
-    use_flow_sigmas=True,
-    num_train_timesteps=1000,
-)
 _WAN_BLOCKS_14B = dict(
     patch_size=(1, 2, 2),
     num_attention_heads=40,
@@ -303,8 +298,8 @@ _TI2V_5B = WanConfig(
     ),
     _WAN22_VAE,
     _UMT5_XXL,
-    "UniPCMultistepScheduler",
-    dict(_UNIPC_FLOW, flow_shift=5.0),
+    SCHEDULER_CLASS,
+    dict(SCHEDULER_CONFIG),
     pipeline_config={"expand_timesteps": True},
 )
 
@@ -328,8 +323,8 @@ FULL: dict[str, WanConfig] = {
         ),
         _WAN21_VAE,
         _UMT5_XXL,
-        "UniPCMultistepScheduler",
-        dict(_UNIPC_FLOW, flow_shift=5.0),
+        SCHEDULER_CLASS,
+        dict(SCHEDULER_CONFIG),
     ),
     "animate": WanConfig(
         # Wan-AI/Wan2.2-Animate-14B-Diffusers: the 14B I2V DiT (36 in channels, CLIP image
@@ -355,8 +350,8 @@ FULL: dict[str, WanConfig] = {
         ),
         _WAN21_VAE,
         _UMT5_XXL,
-        "UniPCMultistepScheduler",
-        dict(_UNIPC_FLOW, flow_shift=5.0),
+        SCHEDULER_CLASS,
+        dict(SCHEDULER_CONFIG),
         image_encoder=_CLIP_VIT_H_14,
     ),
 }
@@ -476,8 +471,19 @@ class WanEngineBase(DiffusersEngine):
     max_sequence_length: ClassVar[int] = 512
     """Longest prompt (in tokens) the Wan models were trained with; capped by the folder's
     tokenizer (``model_max_length``), so a folder may ask for shorter prompts."""
-    default_steps: ClassVar[int] = 50
-    guidance_scale: ClassVar[float] = 5.0
+
+    @property
+    def recipe(self) -> WanRecipe:
+        """This engine's steps and guidance (``wan_schedule.RECIPES``, which the dry run reads)."""
+        return RECIPES[self.name]
+
+    @property
+    def default_steps(self) -> int:
+        return self.recipe.steps
+
+    @property
+    def guidance_scale(self) -> float:
+        return self.recipe.guidance_scale
 
     def load(self, device: str = "cpu", speed: SpeedOptions | None = None) -> None:
         """Load the folder's pipeline: whichever of :attr:`accepted_pipelines` it holds."""

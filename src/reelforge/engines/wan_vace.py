@@ -26,7 +26,7 @@ How a segment becomes a ``WanVACEPipeline`` call
      them under the prompt and references, Kling's ``refer_type=feature``).
    Without any of these, no ``video``/``mask`` is passed (the pipeline's own default:
    everything generated).
-3. ``num_frames=segment.frames``, size, seed, ``steps or DEFAULT_STEPS``, ``GUIDANCE_SCALE``.
+3. ``num_frames=segment.frames``, size, seed, the steps and guidance of ``wan_schedule.RECIPES``.
    The reference latents are dropped by the pipeline: the clip has ``segment.frames`` frames.
    A later shot's identity anchor (shot 1's key frame) is passed as one more reference.
 """
@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import ClassVar
 
 import numpy as np
 from PIL import Image
@@ -46,10 +45,6 @@ from ..planning.plan import Reference, Segment
 from .base import StepCallback, no_progress
 from .wan_common import WanEngineBase, continued_frames, pil_frames
 
-DEFAULT_STEPS = 50
-"""Wan 2.1 VACE's sampling steps (``wan/configs``: sample_steps=50)."""
-GUIDANCE_SCALE = 5.0
-"""VACE's classifier-free guidance scale (sample_guide_scale=5.0)."""
 UNKNOWN_FRAME = (128, 128, 128)
 """What frames to generate hold in the conditioning video (the VACE example's grey)."""
 KEEP, GENERATE = 0, 255
@@ -129,8 +124,6 @@ class WanVACEEngine(WanEngineBase):
 
     name = "wan_vace"
     base_pipeline = "WanVACEPipeline"
-    default_steps: ClassVar[int] = DEFAULT_STEPS
-    guidance_scale: ClassVar[float] = GUIDANCE_SCALE
 
     def render(
         self, segment: Segment, progress: StepCallback = no_progress, previous: Clip | None = None

@@ -239,17 +239,11 @@ def output_path(output: str | Path | None, workflow: str, seed: int) -> Path:
 def sidecar(job: Job, artifact: Artifact, timings: Timings) -> dict[str, Any]:
     """The JSON written beside a render: request, tier and why, estimate, plan, seeds,
     output facts, versions and timings."""
-    checked, choice, plan = job.checked, job.choice, job.plan
-    req = checked.request
     return {
         "reelforge": __version__,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "previz": artifact.previz,
-        "request": req.model_dump(mode="json"),
-        "tier": {"name": choice.tier.name, "reasons": list(choice.reasons)},
-        "estimate": vars(estimate(req, choice.tier, checked.duration)),
-        "plan": plan.model_dump(mode="json"),
-        "seeds": {"task": plan.seed, "segments": [s.seed for s in plan.segments]},
+        **plan_record(job.checked, job.choice, job.plan),
         "output": {
             "video": artifact.video.name,
             "poster": artifact.poster.name,
@@ -261,6 +255,19 @@ def sidecar(job: Job, artifact: Artifact, timings: Timings) -> dict[str, Any]:
         },
         "versions": _versions(),
         "timings": timings.seconds,
+    }
+
+
+def plan_record(checked: CheckedRequest, choice: Choice, plan: RenderPlan) -> dict[str, Any]:
+    """What a render decided before any work, as JSON-ready data: the request, the tier and
+    why, the estimate, the plan and its seeds (the sidecar's, and a dry run's)."""
+    req = checked.request
+    return {
+        "request": req.model_dump(mode="json"),
+        "tier": {"name": choice.tier.name, "reasons": list(choice.reasons)},
+        "estimate": vars(estimate(req, choice.tier, checked.duration)),
+        "plan": plan.model_dump(mode="json"),
+        "seeds": {"task": plan.seed, "segments": [s.seed for s in plan.segments]},
     }
 
 

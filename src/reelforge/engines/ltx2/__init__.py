@@ -10,8 +10,24 @@
 - ``internals.py`` — the only calls into diffusers' private LTX-2 helpers.
 - ``presets.py`` — steps and guidance per tier.
 - ``tiny.py`` — tiny random pipelines for tests, full-size configs for benchmarks.
+
+The engine classes are imported on first use (PEP 562): ``schedule`` and ``presets`` are
+pure arithmetic, and a dry run reads them without importing torch or diffusers.
 """
 
-from .engine import LTX2DistilledEngine, LTX2Engine
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .engine import LTX2DistilledEngine, LTX2Engine
 
 __all__ = ["LTX2DistilledEngine", "LTX2Engine"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from . import engine
+
+        return getattr(engine, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

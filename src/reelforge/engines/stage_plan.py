@@ -1,0 +1,68 @@
+"""The stages of every engine call of a plan, without weights: what a dry run prints.
+
+Each engine's schedule lives in one module that the engine itself runs from:
+:mod:`reelforge.engines.ltx2.schedule` (LTX-2: two or three stages per segment) and
+:mod:`reelforge.engines.wan_schedule` (Wan: one stage). This module only picks the right
+one for a plan's engine and asks it what the engine would ask. It lives in ``engines``
+because those schedules do; like them it imports no torch and no diffusers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..planning.plan import RenderPlan, Segment
+from . import wan_schedule
+from .ltx2 import schedule as ltx2_schedule
+
+LTX2_NUM_LAYERS = 48
+"""Transformer blocks of LTX-2 19B (diffusers ``scripts/convert_ltx2_to_diffusers.py``, the
+"2.0" transformer config; ``ltx2/tiny.py`` ``FULL``): the engine reads it from the loaded
+model, which drops STG blocks the model lacks; a dry run has no model to read."""
+LTX2_ENGINES = ("ltx2", "ltx2_distilled")
+NO_DIFFUSION = ("animatic",)
+"""Engines that draw their frames without denoising: no stages."""
+
+
+def ltx2_recipe_tier(engine: str, tier: str) -> str:
+    """The tier whose LTX-2 recipe ``engine`` follows for ``tier``: the distilled engine
+    always runs ``budget``'s (as ``LTX2Engine.recipe_tier``)."""
+    return "budget" if engine == "ltx2_distilled" else tier
+
+
+def segment_stages(engine: str, tier: str, segment: Segment) -> tuple[dict[str, Any], ...]:
+    """The stages ``engine`` runs for ``segment`` of a ``tier`` plan, as JSON-ready data
+    (sizes, frames, weights, steps, guidance, sigmas); ``()`` for the animatic."""
+    if engine in NO_DIFFUSION:
+        return ()
+    if engine in LTX2_ENGINES:
+        stages = ltx2_schedule.stages(
+            ltx2_recipe_tier(engine, tier),
+            segment.width,
+            segment.height,
+            segment.frames,
+            steps=segment.steps,
+            num_layers=LTX2_NUM_LAYERS,
+            # The engine's audio-to-video mode: the segment is driven by the user's audio.
+            audio_held=segment.conditioning.audio is not None,
+        )
+        return tuple(stage.describe() for stage in stages)
+    if engine in wan_schedule.RECIPES:
+        call = wan_schedule.stage(
+            engine, segment.width, segment.height, segment.frames, segment.steps
+        )
+        return (call.describe(),)
+    raise ValueError(f"no schedule is known for engine {engine!r}")
+
+
+def plan_stages(plan: RenderPlan) -> list[dict[str, Any]]:
+    """For each segment of ``plan``, its engine call and that call's stages."""
+    return [
+        {
+            "segment": seg.index,
+            "shot": seg.shot_index,
+            "engine": plan.engine,
+            "stages": list(segment_stages(plan.engine, plan.tier, seg)),
+        }
+        for seg in plan.segments
+    ]

@@ -1,0 +1,57 @@
+"""The dry run's schedules are the engines' own: Wan's sigma list is diffusers' scheduler's,
+the Wan engines call with the steps and guidance the dry run prints, and the LTX-2 layer
+count is the full model's."""
+
+import numpy as np
+import pytest
+
+pytest.importorskip("diffusers")
+
+from reelforge.engines import wan_schedule  # noqa: E402
+from reelforge.engines.base import no_progress  # noqa: E402
+from reelforge.engines.stage_plan import LTX2_NUM_LAYERS  # noqa: E402
+from tests.engines.wan.conftest import segment  # noqa: E402
+
+
+@pytest.mark.parametrize("kind", ["ti2v", "vace", "animate"])
+@pytest.mark.parametrize("steps", [1, 2, 20, 50])
+def test_flow_sigmas_are_the_wan_schedulers(kind, steps):
+    import diffusers
+
+    from reelforge.engines.wan_common import FULL
+
+    config = FULL[kind]
+    scheduler = getattr(diffusers, config.scheduler_class)(**config.scheduler)
+    scheduler.set_timesteps(steps)
+    want = scheduler.sigmas.numpy()
+    got = np.asarray(wan_schedule.flow_sigmas(steps), np.float32)
+    assert got.shape == want.shape and np.array_equal(got, want)
+
+
+@pytest.mark.parametrize(
+    "module, name",
+    [("wan", "WanEngine"), ("wan_vace", "WanVACEEngine"), ("wan_animate", "WanAnimateEngine")],
+)
+@pytest.mark.parametrize("steps", [None, 7])
+def test_wan_engines_call_with_the_dry_runs_numbers(module, name, steps):
+    import importlib
+    from types import SimpleNamespace
+
+    cls = getattr(importlib.import_module(f"reelforge.engines.{module}"), name)
+    seg = segment("text2video").model_copy(update={"steps": steps})
+    pipe = SimpleNamespace(tokenizer=SimpleNamespace(model_max_length=512))
+    call = cls().common_kwargs(pipe, seg, no_progress)
+    planned = wan_schedule.stage(cls.name, seg.width, seg.height, seg.frames, seg.steps)
+    assert (
+        call["num_inference_steps"]
+        == planned.steps
+        == (steps or wan_schedule.RECIPES[cls.name].steps)
+    )
+    assert call["guidance_scale"] == planned.guidance_scale
+    assert (call["width"], call["height"]) == (planned.width, planned.height)
+
+
+def test_ltx2_layers_are_the_full_models():
+    from reelforge.engines.ltx2.tiny import FULL
+
+    assert FULL["transformer"]["num_layers"] == LTX2_NUM_LAYERS
