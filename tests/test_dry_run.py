@@ -13,7 +13,7 @@ import pytest
 
 from reelforge.engines import wan_schedule
 from reelforge.engines.ltx2 import presets, schedule
-from reelforge.engines.stage_plan import LTX2_NUM_LAYERS
+from reelforge.engines.ltx2.schedule import LTX2_NUM_LAYERS
 
 from .jobs.conftest import write_image, write_wav
 

@@ -9,7 +9,7 @@ pytest.importorskip("diffusers")
 
 from reelforge.engines import wan_schedule  # noqa: E402
 from reelforge.engines.base import no_progress  # noqa: E402
-from reelforge.engines.stage_plan import LTX2_NUM_LAYERS  # noqa: E402
+from reelforge.engines.ltx2.schedule import LTX2_NUM_LAYERS  # noqa: E402
 from tests.engines.wan.conftest import segment  # noqa: E402
 
 

@@ -15,19 +15,9 @@ from ..planning.plan import RenderPlan, Segment
 from . import wan_schedule
 from .ltx2 import schedule as ltx2_schedule
 
-LTX2_NUM_LAYERS = 48
-"""Transformer blocks of LTX-2 19B (diffusers ``scripts/convert_ltx2_to_diffusers.py``, the
-"2.0" transformer config; ``ltx2/tiny.py`` ``FULL``): the engine reads it from the loaded
-model, which drops STG blocks the model lacks; a dry run has no model to read."""
-LTX2_ENGINES = ("ltx2", "ltx2_distilled")
+LTX2_ENGINES = ("ltx2", ltx2_schedule.DISTILLED_ENGINE)
 NO_DIFFUSION = ("animatic",)
 """Engines that draw their frames without denoising: no stages."""
-
-
-def ltx2_recipe_tier(engine: str, tier: str) -> str:
-    """The tier whose LTX-2 recipe ``engine`` follows for ``tier``: the distilled engine
-    always runs ``budget``'s (as ``LTX2Engine.recipe_tier``)."""
-    return "budget" if engine == "ltx2_distilled" else tier
 
 
 def segment_stages(engine: str, tier: str, segment: Segment) -> tuple[dict[str, Any], ...]:
@@ -36,16 +26,7 @@ def segment_stages(engine: str, tier: str, segment: Segment) -> tuple[dict[str, 
     if engine in NO_DIFFUSION:
         return ()
     if engine in LTX2_ENGINES:
-        stages = ltx2_schedule.stages(
-            ltx2_recipe_tier(engine, tier),
-            segment.width,
-            segment.height,
-            segment.frames,
-            steps=segment.steps,
-            num_layers=LTX2_NUM_LAYERS,
-            # The engine's audio-to-video mode: the segment is driven by the user's audio.
-            audio_held=segment.conditioning.audio is not None,
-        )
+        stages = ltx2_schedule.for_segment(engine, tier, segment)
         return tuple(stage.describe() for stage in stages)
     if engine in wan_schedule.RECIPES:
         call = wan_schedule.stage(

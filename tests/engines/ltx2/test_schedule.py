@@ -15,12 +15,12 @@ import pytest
 import torch
 
 from reelforge.engines.ltx2 import schedule
+from reelforge.engines.ltx2.schedule import LTX2_NUM_LAYERS as LTX2_LAYERS
 from reelforge.lineup.tiers import TIERS
 from reelforge.planning.preflight import preflight
 from reelforge.spec import limits
 from tests.wav import write_pcm16
 
-LTX2_LAYERS = 48
 TOLERANCE = 1e-6
 
 

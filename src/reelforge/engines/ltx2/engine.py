@@ -108,7 +108,7 @@ class LTX2Engine(DiffusersEngine):
         start, end = self.start(segment, previous), self.end_image(segment)
         anchor = self.anchor_image(segment)
         mode = self.mode(segment, start, end, anchor)
-        plan = self.stages(segment, mode)
+        plan = self.stages(segment)
         try:
             if mode == A2V:
                 clip = self._audio_to_video(segment, plan, start, anchor, progress)
@@ -139,23 +139,10 @@ class LTX2Engine(DiffusersEngine):
             return KEYFRAMES
         return I2V if start is not None else T2V
 
-    @property
-    def recipe_tier(self) -> str:
-        """The tier whose recipe the stages follow: ``budget`` on distilled weights."""
-        return "budget" if self.distilled else self.tier or "cinema"
-
-    def stages(self, segment: Segment, mode: str | None = None) -> tuple[Stage, ...]:
-        """The segment's stages (``schedule.stages``), for this engine's transformer."""
-        base = self.pipeline(self.base_pipeline)
-        return schedule.stages(
-            self.recipe_tier,
-            segment.width,
-            segment.height,
-            segment.frames,
-            steps=segment.steps,
-            num_layers=base.transformer.config.num_layers,
-            audio_held=mode == A2V,
-        )
+    def stages(self, segment: Segment) -> tuple[Stage, ...]:
+        """The segment's stages (``schedule.for_segment``), for this engine's transformer."""
+        layers = self.pipeline(self.base_pipeline).transformer.config.num_layers
+        return schedule.for_segment(self.name, self.tier, segment, layers)
 
     @property
     def cross_timestep(self) -> bool:

@@ -186,6 +186,31 @@ def stages(
     return tuple(out)
 
 
+LTX2_NUM_LAYERS = 48
+"""Transformer blocks of LTX-2 19B (diffusers ``scripts/convert_ltx2_to_diffusers.py``, the
+"2.0" transformer config; ``tiny.py`` ``FULL``): what a dry run plans for; a loaded engine
+passes its own model's count (which drops STG blocks a model lacks)."""
+DISTILLED_ENGINE = "ltx2_distilled"
+"""The engine on the distilled checkpoint: it runs the budget recipe whatever the tier."""
+
+
+def for_segment(
+    engine: str, tier: str | None, segment: Any, num_layers: int = LTX2_NUM_LAYERS
+) -> tuple[Stage, ...]:
+    """The stages ``engine`` runs for a plan's ``segment`` of ``tier``: what the engine
+    renders and what a dry run prints. A segment driven by the user's audio is the
+    engine's audio-to-video mode (``audio_held``)."""
+    return stages(
+        "budget" if engine == DISTILLED_ENGINE else tier or "cinema",
+        segment.width,
+        segment.height,
+        segment.frames,
+        steps=segment.steps,
+        num_layers=num_layers,
+        audio_held=segment.conditioning.audio is not None,
+    )
+
+
 def v2a_stages(width: int, height: int, frames: int, steps: int | None = None) -> tuple[Stage, ...]:
     """Video-to-audio: one dev stage (the video held clean) at the reference's shift."""
     guidance = presets.FULL_GUIDANCE
