@@ -123,7 +123,7 @@ def test_avatar_holds_the_users_audio(offline, tmp_path):
     g = first["guidance"]  # the audio is held: its terms off, as the reference's a2vid
     assert g["audio_cfg"] <= 1.0 and g["audio_stg"] == 0.0 and g["audio_modality"] <= 1.0
     assert g["video_cfg"] > 1.0 and g["video_modality"] > 1.0
-    assert first["steps"] == presets.AVATAR_STEPS
+    assert first["steps"] == presets.LTX2.stage_1_steps  # a2vid_two_stage.py: LTX_2_PARAMS
 
 
 def _moving_video(path: Path) -> Path:

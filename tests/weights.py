@@ -18,7 +18,8 @@ __all__ = ["MODELS_ENV", "placeholder_weights"]
 
 def placeholder_weights(root: Path) -> Path:
     """A ``$REELFORGE_MODELS`` folder where every engine's repositories count as pulled:
-    each pipeline an index naming no component, each extra its ``config.json``. Nothing
+    each pipeline an index naming no component, each extra a file for each of its
+    patterns (a folder's ``config.json``, a named file such as a LoRA). Nothing
     can load them: only for tests whose renderer is a stand-in."""
     for traits in ENGINES.values():
         for ref in traits.weights:
@@ -26,8 +27,11 @@ def placeholder_weights(root: Path) -> Path:
             if ref.role == "pipeline":
                 folder.mkdir(parents=True, exist_ok=True)
                 (folder / PIPELINE_INDEX).write_text(json.dumps({"_class_name": "Placeholder"}))
-            else:
-                extra = folder / (ref.subfolder or "")
-                extra.mkdir(parents=True, exist_ok=True)
-                (extra / "config.json").write_text("{}")
+                continue
+            for pattern in ref.allow_patterns:  # one file each pattern matches
+                path = folder / (
+                    pattern[:-2] + "/config.json" if pattern.endswith("/*") else pattern
+                )
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_text("{}")
     return root

@@ -360,7 +360,7 @@ def _render_task(
     request = parse_request(translate(endpoint, body, fetch))
     pre = preflight(request, previz=config.previz)  # what the worker runs before rendering
     tier, checked = pre.choice.tier, pre.checked
-    previz = _previz(config.previz, tier, checked.request.resolution, "model_name")
+    previz = _previz(config.previz, tier, checked.request.model, "model_name")
     cost = estimate(checked.request, tier, checked.duration).credits
     translated = request.model_copy(update={"tier": tier.name}).model_dump(mode="json")
     return NewTask(
@@ -408,7 +408,7 @@ def _extend_task(
     except InputError as exc:
         raise _extend_error(exc) from None
     tier, checked = pre.choice.tier, pre.checked
-    previz = _previz(config.previz or source.previz, tier, checked.request.resolution, "video_id")
+    previz = _previz(config.previz or source.previz, tier, checked.request.model, "video_id")
     return NewTask(
         id=task_id,
         endpoint="video-extend",
@@ -454,14 +454,14 @@ def _extend_error(exc: InputError) -> InputError:
     return InputError(field, exc.value, exc.limit, exc.message) if field != exc.field else exc
 
 
-def _previz(previz: bool, tier: Tier, resolution: str, field: str) -> bool:
+def _previz(previz: bool, tier: Tier, model: str | None, field: str) -> bool:
     """Whether a task of ``tier`` renders as a previz: when the server or the source says
-    so, or the tier is the animatic. Otherwise the tier's engine and weights must be
-    here (as the worker will look for them), else the task is refused now on ``field``
+    so, or the tier is the animatic. Otherwise the engine of the tier's ``model`` and its
+    weights must be here (as the worker will look for them), else the task is refused now on ``field``
     rather than held and failed when the worker loads the engine."""
     if previz or tier.engine == ANIMATIC:
         return True
-    why = cannot_render(tier, resolution)
+    why = cannot_render(tier, tier.engine_for(model))
     if why is not None:
         raise InputError(
             field,
@@ -505,7 +505,7 @@ def _final_task(
     request = _copy_inputs(store, user, source.id, task_id, request)
     pre = preflight(request, previz=config.previz)  # what the worker runs before rendering
     tier, checked = pre.choice.tier, pre.checked
-    previz = _previz(config.previz, tier, checked.request.resolution, "task_id")
+    previz = _previz(config.previz, tier, checked.request.model, "task_id")
     cost = estimate(checked.request, tier, checked.duration).credits
     return NewTask(
         id=task_id,
@@ -574,6 +574,7 @@ def _tier(t: Any) -> dict[str, Any]:
         "kling": t.kling,
         "kling_models": list(t.kling_models),
         "engine": t.engine,
+        "models": [t.engine, *t.models],
         "workflows": list(t.workflows),
         "max_duration": t.max_duration,
         "resolutions": list(t.resolutions),

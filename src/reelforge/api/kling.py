@@ -123,6 +123,11 @@ class _Task(_Model):
         "(default_resolution in /v1/tiers).",
     )
     seed: Int | None = Field(None, description="reelforge extension: reproduce a render.")
+    model: str | None = Field(
+        None,
+        description="reelforge extension: the tier's model where it offers more than one "
+        "(models in /v1/tiers; cinema: ltx25, the default, or ltx2).",
+    )
 
 
 class _Generated(_Task):
@@ -271,6 +276,7 @@ def translate(endpoint: str, body: _Model, fetch: Fetch) -> dict[str, Any]:
         "tier": body.model_name or None,
         "cfg_scale": body.cfg_scale,
         "seed": body.seed,
+        "model": body.model,
     }
     if isinstance(body, _Generated):
         data.update(_generated(body))

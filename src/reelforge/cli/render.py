@@ -21,6 +21,7 @@ Duration = Annotated[float | None, typer.Option("--duration", "-d", help="Second
 Aspect = Annotated[str | None, typer.Option("--aspect", help="16:9, 9:16 or 1:1 (default: the image's, else 16:9).")]
 Resolution = Annotated[str | None, typer.Option("--resolution", "-r", help="720p, 1080p or 4k (default: the tier's own; turbo: 720p).", show_default=False)]
 Seed = Annotated[int | None, typer.Option("--seed", help="Reuse a seed to reproduce a render.")]
+Model = Annotated[str | None, typer.Option("--model", help="The tier's model where it offers more than one (cinema: ltx25, the default, or ltx2; see `reelforge tiers`).")]
 AudioFlag = Annotated[bool, typer.Option("--audio/--no-audio", help="Generate sound (dialogue, ambience).")]
 Output = Annotated[Path, typer.Option("--output", "-o", help="Folder or .mp4 path.")]
 Previz = Annotated[bool, typer.Option("--previz", help="Render the chosen tier's plan with the animatic engine.")]
@@ -46,6 +47,7 @@ def video(
     aspect: Aspect = None,
     resolution: Annotated[str | None, typer.Option("--resolution", "-r", help="720p, 1080p or 4k (default: the tier's own, turbo: 720p; with --final, 4k).", show_default=False)] = None,
     tier: Tier = None,
+    model: Model = None,
     seed: Seed = None,
     audio: AudioFlag = True,
     draft: Annotated[bool, typer.Option("--draft", help="Fast draft (picks turbo/budget).")] = False,
@@ -68,7 +70,7 @@ def video(
     if final is not None:
         given = {
             "PROMPT": prompt is not None, "--image": image, "--end-image": end_image,
-            "--duration": duration, "--aspect": aspect, "--tier": tier, "--seed": seed,
+            "--duration": duration, "--aspect": aspect, "--tier": tier, "--model": model, "--seed": seed,
             "--no-audio": not audio, "--draft": draft, "--negative": negative,
             "--auto-shots": intelligence,
         }
@@ -80,7 +82,7 @@ def video(
         "workflow": "image2video" if image else "text2video",
         "prompt": prompt, "negative_prompt": negative, "duration": duration,
         "aspect_ratio": aspect, "resolution": resolution,
-        "tier": tier, "seed": seed, "audio": audio, "draft": draft,
+        "tier": tier, "model": model, "seed": seed, "audio": audio, "draft": draft,
     }
     if image:
         data.update(image=image, end_image=end_image)

@@ -20,6 +20,7 @@ IMPLEMENTATIONS: dict[str, str] = {
     "animatic": "reelforge.engines.animatic:AnimaticEngine",
     "ltx2": "reelforge.engines.ltx2:LTX2Engine",
     "ltx2_distilled": "reelforge.engines.ltx2:LTX2DistilledEngine",
+    "ltx25": "reelforge.engines.ltx2:LTX25Engine",
     "wan": "reelforge.engines.wan:WanEngine",
     "wan_vace": "reelforge.engines.wan_vace:WanVACEEngine",
     "wan_animate": "reelforge.engines.wan_animate:WanAnimateEngine",
@@ -46,19 +47,21 @@ def is_available(name: str) -> bool:
         return False
 
 
-def cannot_render(tier: Tier, resolution: str | None = None) -> str | None:
-    """Why ``tier`` cannot render here (at ``resolution``; ``None``: at every resolution
-    it offers), found as :func:`get_engine` and the engine would find it but without
-    importing or loading anything; ``None`` when it can. First its engine's packages,
-    then its weights (:func:`~reelforge.engines.weights.missing_weights`)."""
-    if not tier.traits.needs_weights:
+def cannot_render(tier: Tier, engine: str | None = None) -> str | None:
+    """Why ``tier`` cannot render here with ``engine`` (None: its default), found as
+    :func:`get_engine` and the engine would find it but without importing or loading
+    anything; ``None`` when it can. First the engine's packages, then its weights
+    (:func:`~reelforge.engines.weights.missing_weights`)."""
+    name = engine or tier.engine
+    traits = ENGINES[name]
+    if not traits.needs_weights:
         return None
-    if not is_available(tier.engine):
+    if not is_available(name):
         return (
-            f"{tier.traits.label} needs {', '.join(DIFFUSERS_PACKAGES)}: "
+            f"{traits.label} needs {', '.join(DIFFUSERS_PACKAGES)}: "
             "pip install 'reelforge[engines]' (with the torch build for your GPU)"
         )
-    return missing_weights(tier, resolution)
+    return missing_weights(tier, name)
 
 
 def get_engine(

@@ -15,7 +15,7 @@ from ..planning.plan import RenderPlan, Segment
 from . import wan_schedule
 from .ltx2 import schedule as ltx2_schedule
 
-LTX2_ENGINES = ("ltx2", ltx2_schedule.DISTILLED_ENGINE)
+LTX2_ENGINES = ("ltx2", ltx2_schedule.DISTILLED_ENGINE, "ltx25")
 NO_DIFFUSION = ("animatic",)
 """Engines that draw their frames without denoising: no stages."""
 

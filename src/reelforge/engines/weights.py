@@ -149,7 +149,8 @@ def _pipeline_folder(
             f"(no {PIPELINE_INDEX}); point it at a folder written by save_pretrained "
             f"or pulled with `{pull_command(tier or engine)}`"
         )
-    problems = check_pipeline_folder(path, main_weights(engine).replaced)
+    main = main_weights(engine)
+    problems = check_pipeline_folder(path, main.replaced, main.skipped)
     if problems:
         if ref is None:
             raise EngineUnavailable(
@@ -201,14 +202,16 @@ def _from_hub_cache(ref: WeightsRef, engine: str, tier: str | None) -> Path:
 # --- completeness ----------------------------------------------------------------------------
 
 
-def check_pipeline_folder(path: str | Path, replaced: tuple[str, ...] = ()) -> list[str]:
+def check_pipeline_folder(
+    path: str | Path, replaced: tuple[str, ...] = (), skipped: tuple[str, ...] = ()
+) -> list[str]:
     """What is missing from a diffusers pipeline folder (empty when it is complete).
 
     Every component named in ``model_index.json`` must have its folder; a model
     component (a folder with ``config.json``) must hold weights, and a sharded one every
     shard its index names; a scheduler, tokenizer or processor folder must hold its
     configuration files. A ``replaced`` component (supplied by another entry) needs only
-    its ``config.json``.
+    its ``config.json``; a ``skipped`` one (never used) nothing.
     """
     path = Path(path)
     try:
@@ -221,6 +224,8 @@ def check_pipeline_folder(path: str | Path, replaced: tuple[str, ...] = ()) -> l
             continue
         if spec[0] is None or spec[1] is None:
             continue  # an optional component saved as absent
+        if name in skipped:
+            continue
         if name in replaced:
             if not (path / name / "config.json").is_file():
                 problems.append(f"{name}/config.json is missing")
@@ -271,39 +276,40 @@ def check_snapshot(path: str | Path, ref: WeightsRef) -> list[str]:
         if not any(fnmatch.fnmatch(f, pattern) for f in present)
     ]
     if ref.role == "pipeline" and not problems:
-        problems += check_pipeline_folder(path, ref.replaced)
+        problems += check_pipeline_folder(path, ref.replaced, ref.skipped)
     return problems
 
 
 # --- before a render ---------------------------------------------------------------------------
 
 
-def missing_weights(tier: Tier, resolution: str | None = None) -> str | None:
-    """What of ``tier``'s weights a render at ``resolution`` would not find here, or
-    ``None`` when nothing is missing (``resolution=None``: at every resolution it offers).
+def missing_weights(tier: Tier, engine: str | None = None) -> str | None:
+    """What of the weights ``tier`` renders with on ``engine`` (None: its default) would not
+    be found here, or ``None`` when nothing is missing.
 
     Looked up exactly as the engine looks them up when it loads, without loading
     anything: the pipeline folder through :func:`locate_weights` (``$REELFORGE_MODELS``,
-    then the Hub cache, offline), and the extras of the same repository beside it (LTX-2's
-    latent upsampler and distilled weights, which every render opens). ``resolution`` is
-    kept for callers that ask about one; every resolution needs the same files now. The answer names repositories and the command that fetches
-    them, never local paths.
+    then the Hub cache, offline), and the extras of the same repository beside it (LTX's
+    latent upsampler and distilled weights, which every render opens). The answer names
+    repositories and the command that fetches them, never local paths.
     """
-    traits = tier.traits
+    name = engine or tier.engine
+    traits = ENGINES[name]
     if not traits.needs_weights:
         return None
-    ref = main_weights(tier.engine)
+    ref = main_weights(name)
+    pull = tier.name if name == tier.engine else name
     try:
-        folder = locate_weights(tier.engine, None, tier.name)
+        folder = locate_weights(name, None, tier.name)
     except EngineUnavailable:
         state = "not downloaded" if weights_status(ref).state == "missing" else "incomplete"
-        return f"its weights, {ref.repo_id}, are {state} (`{pull_command(tier.name, ref)}` fetches them)"
+        return f"its weights, {ref.repo_id}, are {state} (`{pull_command(pull, ref)}` fetches them)"
     for extra in traits.weights[1:]:
         if extra.repo_id == ref.repo_id and check_snapshot(folder, extra):
             what = extra.subfolder or ", ".join(extra.allow_patterns)
             return (
                 f"its {extra.role.replace('_', ' ')}, {extra.repo_id}/{what}, is not downloaded "
-                f"(`{pull_command(tier.name, extra)}` fetches it)"
+                f"(`{pull_command(pull, extra)}` fetches it)"
             )
     return None
 

@@ -107,6 +107,7 @@ def check_tier(tier: Tier, request: AnyRequest, duration: float | None) -> None:
             "resolution", request.resolution, allowed,
             f"{request.resolution} is not offered by the {tier.name} tier ({allowed})",
         )
+    tier.engine_for(request.model)
     if _wants_shots(request) and not tier.multi_shot:
         able = ", ".join(t.name for t in TIERS.values() if t.multi_shot and wf in t.workflows)
         raise InputError(

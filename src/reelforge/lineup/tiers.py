@@ -37,6 +37,9 @@ class WeightsRef:
     replaced: tuple[str, ...] = ()
     """Components of this pipeline folder that another entry supplies (the budget tier's
     transformer is the distilled checkpoint): only their ``config.json`` is fetched."""
+    skipped: tuple[str, ...] = ()
+    """Optional components reelforge never uses (LTX-2.5's duration head: a render always
+    names its frame count): not fetched, loaded as absent."""
 
 
 def _diffusers_folders(*components: str) -> tuple[str, ...]:
@@ -46,6 +49,7 @@ def _diffusers_folders(*components: str) -> tuple[str, ...]:
 
 _WAN_COMPONENTS = ("scheduler", "text_encoder", "tokenizer", "transformer", "vae")
 _LTX2_REPO = "Lightricks/LTX-2"
+_LTX25_REPO = "Lightricks/LTX-2.5-Diffusers"
 _LTX2_COMPONENTS = (
     "scheduler",
     "text_encoder",
@@ -148,6 +152,41 @@ ENGINES: Mapping[str, EngineTraits] = MappingProxyType(
                 ),
             ),
         ),
+        # LTX-2.5 22B (Lightricks/LTX-2.5-Diffusers, gated: accept its terms on the Hub):
+        # model_index.json's transformer/ is the distilled model; the dev model the
+        # two-stage path starts from is transformer_full/ (docs/research/ltx25.md).
+        "ltx25": EngineTraits(
+            "ltx25",
+            "LTX-2.5 (video + audio)",
+            frame_step=8,
+            size_multiple=64,
+            size_multiple_4k=128,
+            max_segment_frames=481,
+            overlap_frames=16,
+            weights=(
+                WeightsRef(
+                    _LTX25_REPO,
+                    allow_patterns=(
+                        *_diffusers_folders(*_LTX2_COMPONENTS),
+                        "transformer/config.json",
+                        "transformer_full/*",
+                    ),
+                    replaced=("transformer",),
+                    skipped=("duration_head",),
+                ),
+                WeightsRef(
+                    _LTX25_REPO,
+                    allow_patterns=("latent_upsampler/*",),
+                    role="latent_upsampler",
+                    subfolder="latent_upsampler",
+                ),
+                WeightsRef(
+                    _LTX25_REPO,
+                    allow_patterns=("ltx-2.5-22b-distilled-lora-450-bf16.safetensors",),
+                    role="distilled_lora",
+                ),
+            ),
+        ),
         "wan": EngineTraits(
             "wan",
             "Wan 2.2 TI2V-5B",
@@ -246,6 +285,9 @@ class Tier:
     avatar_fps: int = limits.AVATAR_FPS
     multi_shot: bool = True
     kling_models: tuple[str, ...] = field(default=())
+    models: tuple[str, ...] = field(default=())
+    """Engines a request may pick instead of ``engine`` (``model``): cinema runs LTX-2.5
+    and offers LTX-2."""
 
     def __post_init__(self) -> None:
         if self.default_resolution not in self.resolutions:
@@ -257,6 +299,20 @@ class Tier:
     @property
     def traits(self) -> EngineTraits:
         return ENGINES[self.engine]
+
+    def engine_for(self, model: str | None, field: str = "model") -> str:
+        """The engine a request's ``model`` names (None: the tier's default), or an
+        :class:`InputError` naming the models this tier offers."""
+        if model is None:
+            return self.engine
+        key = model.strip().lower()
+        offered = (self.engine, *self.models)
+        if key in offered:
+            return key
+        shown = ", ".join(offered)
+        raise InputError(
+            field, model, shown, f"the {self.name} tier renders with {shown}, not {model!r}"
+        )
 
     def fps_for(self, workflow: str) -> int:
         return self.avatar_fps if workflow == "avatar" else self.fps
@@ -275,7 +331,8 @@ TIERS: Mapping[str, Tier] = _tiers(
         "cinema",
         "prompt-driven T2V/I2V, keyframes, multi-shot, dialogue",
         "VIDEO 3.0",
-        engine="ltx2",
+        engine="ltx25",
+        models=("ltx2",),
         workflows=("text2video", "image2video"),
         max_duration=15.0,
         resolutions=("720p", "1080p", "4k"),

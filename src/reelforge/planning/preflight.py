@@ -92,7 +92,7 @@ def preflight(
             checked,
             choice.tier,
             seed=seed,
-            engine=ANIMATIC if previz else choice.tier.engine,
+            engine=ANIMATIC if previz else choice.tier.engine_for(req.model),
             size=size,
             steps=steps,
             audio_loudness=levels,

@@ -51,6 +51,8 @@ class _Common(_Model):
     seed: int | None = None
     audio: bool = True
     tier: str | None = None
+    model: str | None = None
+    """The tier's model, where it offers more than one (cinema: ``ltx25``, ``ltx2``)."""
     """A reelforge tier or a Kling model name; ``None`` lets the selection guide choose."""
     draft: bool = False
     cfg_scale: float | None = None

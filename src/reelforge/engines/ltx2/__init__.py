@@ -20,9 +20,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .engine import LTX2DistilledEngine, LTX2Engine
+    from .engine import LTX2DistilledEngine, LTX2Engine, LTX25Engine
 
-__all__ = ["LTX2DistilledEngine", "LTX2Engine"]
+__all__ = ["LTX25Engine", "LTX2DistilledEngine", "LTX2Engine"]
 
 
 def __getattr__(name: str) -> Any:

@@ -84,6 +84,8 @@ class LTX2Engine(DiffusersEngine):
 
     name = "ltx2"
     base_pipeline = "LTX2Pipeline"
+    distilled_lora_file = lora.DISTILLED_LORA_FILE
+    """The distilled LoRA beside the pipeline (the root of its Hub repository)."""
     distilled = False
     """Whether the folder's transformer is the distilled checkpoint (every stage distilled)."""
 
@@ -262,10 +264,10 @@ class LTX2Engine(DiffusersEngine):
 
     def distilled_lora(self) -> Path:
         """The distilled LoRA file beside the pipeline (``reelforge pull`` fetches it)."""
-        path = self.folder / lora.DISTILLED_LORA_FILE if self.folder is not None else None
+        path = self.folder / self.distilled_lora_file if self.folder is not None else None
         if path is None or not path.is_file():
             raise EngineUnavailable(
-                f"LTX-2's refine stage needs the distilled LoRA {lora.DISTILLED_LORA_FILE}, and "
+                f"LTX's refine stage needs the distilled LoRA {self.distilled_lora_file}, and "
                 f"{self.folder} has none: run `reelforge pull {self.tier or 'cinema'}` (or put "
                 "the file beside the pipeline's model_index.json)"
             )
@@ -483,6 +485,30 @@ class LTX2DistilledEngine(LTX2Engine):
         return {"transformer": transformer}
 
 
+class LTX25Engine(LTX2Engine):
+    """LTX-2.5 22B (``Lightricks/LTX-2.5-Diffusers``), the cinema tier's default: the same
+    stages as LTX-2 with its own reference parameters (``presets.LTX25``). The folder's
+    ``transformer/`` is the distilled model; the stages start from the dev model in
+    ``transformer_full/`` and refine with its distilled LoRA. Its duration head is not
+    loaded: a render always names its frame count."""
+
+    name = "ltx25"
+    distilled_lora_file = "ltx-2.5-22b-distilled-lora-450-bf16.safetensors"
+    dev_folder = "transformer_full"
+
+    def replaced_components(self, folder: Path) -> dict[str, Any]:
+        from diffusers import LTX2VideoTransformer3DModel
+
+        dev = folder / self.dev_folder
+        if not (dev / "config.json").is_file():
+            raise EngineUnavailable(
+                f"LTX-2.5 renders from its dev transformer, and {folder} has no {self.dev_folder}/ "
+                f"folder: run `reelforge pull {self.tier or 'cinema'}`"
+            )
+        transformer = LTX2VideoTransformer3DModel.from_pretrained(dev, torch_dtype=self.dtype)
+        return {"transformer": transformer, "duration_head": None}
+
+
 def _default_negative() -> str:
     from diffusers.pipelines.ltx2.utils import DEFAULT_NEGATIVE_PROMPT
 
@@ -504,4 +530,4 @@ def _v2a_frames(frames: np.ndarray, temporal_ratio: int) -> np.ndarray:
     return np.ascontiguousarray(frames)
 
 
-__all__ = ["LTX2DistilledEngine", "LTX2Engine"]
+__all__ = ["LTX25Engine", "LTX2DistilledEngine", "LTX2Engine"]

@@ -8,14 +8,34 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-CINEMA_STEPS = 40
-"""Full LTX-2 model, the quality Kling's VIDEO 3.0 is compared with."""
+
+@dataclass(frozen=True)
+class Model:
+    """What the reference sets differently per LTX checkpoint (ltx-pipelines
+    ``utils/constants.py``: ``LTX_2_PARAMS``, ``LTX_2_3_PARAMS``, ``LTX_2_4_PARAMS``, picked
+    by ``detect_params`` from the checkpoint's version)."""
+
+    name: str
+    label: str
+    stage_1_steps: int
+    """The dev model's stage-1 steps."""
+    stg_blocks: tuple[int, ...]
+    """The block whose self-attention STG skips."""
+
+
+LTX2 = Model("ltx2", "LTX-2 19B", stage_1_steps=40, stg_blocks=(29,))
+"""``LTX_2_PARAMS`` (constants.py:41-80): 40 steps, STG block 29."""
+LTX25 = Model("ltx25", "LTX-2.5 22B", stage_1_steps=30, stg_blocks=(28,))
+"""LTX-2.5 has no row of its own: ``detect_params`` gives it ``LTX_2_4_PARAMS`` =
+``LTX_2_3_PARAMS`` (30 steps, STG block 28, constants.py:83-88) with image CRF 18 (:124),
+which diffusers applies by itself for a Gemma 4 text encoder."""
+MODELS = {"ltx2": LTX2, "ltx2_distilled": LTX2, "ltx25": LTX25}
+"""The model each LTX engine runs."""
+
 BUDGET_STEPS = 8
 """Distilled LTX-2: its 8-sigma schedule (``DISTILLED_SIGMA_VALUES``) without guidance."""
-AVATAR_STEPS = 40
-"""Audio-to-video: the audio is given, only the video is denoised; the reference's
-``a2vid_two_stage.py`` runs the LTX-2.0 parameters (40 stage-1 steps)."""
-DEFAULT_STEPS = {"cinema": CINEMA_STEPS, "budget": BUDGET_STEPS, "avatar": AVATAR_STEPS}
+TIER_RECIPES = ("cinema", "budget", "avatar")
+"""The tiers with a recipe of their own; any other tier renders as cinema."""
 
 ANCHOR_STRENGTH = 0.5
 """How strongly an identity anchor (shot 1's key frame for later shots, an avatar's
@@ -46,8 +66,13 @@ class Guidance:
     audio_modality: float = 3.0
     video_rescale: float = 0.7
     audio_rescale: float = 0.7
-    stg_blocks: tuple[int, ...] = (29,)
-    """LTX-2.0's STG block (diffusers recommends 29 for 2.0, 28 for 2.3)."""
+    stg_blocks: tuple[int, ...] = LTX2.stg_blocks
+    """LTX-2.0's STG block (diffusers recommends 29 for 2.0, 28 for 2.3); per model, see
+    :meth:`for_model`."""
+
+    def for_model(self, model: Model) -> Guidance:
+        """This guidance with ``model``'s STG block (none when STG is off)."""
+        return replace(self, stg_blocks=model.stg_blocks) if self.stg_blocks else self
 
     def for_layers(self, num_layers: int) -> Guidance:
         """This guidance for a transformer of ``num_layers`` blocks: STG blocks it lacks are

@@ -139,13 +139,15 @@ def stages(
     num_layers: int | None = None,
     audio_held: bool = False,
     grid: int = VAE_GRID,
+    model: presets.Model = presets.LTX2,
 ) -> tuple[Stage, ...]:
     """The stages of one LTX-2 segment of ``width``×``height``×``frames`` for ``tier``.
 
     ``steps`` overrides the dev model's stage-1 step count (distilled schedules are fixed);
     ``num_layers`` (the transformer's) drops STG blocks it lacks; ``audio_held``: the audio
     is the user's (audio-to-video), so a dev stage 1 takes the avatar's guidance. ``grid``: what every stage's sides are multiples of (the VAE's 32, which the stock
-    pipelines also demand).
+    pipelines also demand). ``model``: the checkpoint's reference parameters (stage-1 steps,
+    STG block).
     """
     upsamples = 2 if min(width, height) >= UPSCALE_MIN_SHORT_SIDE else 1
     divisor = grid * 2**upsamples
@@ -154,7 +156,7 @@ def stages(
             f"LTX-2 renders {width}×{height} in {upsamples + 1} stages, so both sides must be "
             f"multiples of {divisor} (the {grid}-pixel VAE grid at 1/{2**upsamples} size)"
         )
-    name = tier if tier in presets.DEFAULT_STEPS else "cinema"
+    name = tier if tier in presets.TIER_RECIPES else "cinema"
     if audio_held and name != "budget":
         name = "avatar"
     none = presets.DISTILLED_GUIDANCE
@@ -162,10 +164,10 @@ def stages(
         first = Stage(1, 0, 0, frames, DISTILLED, DISTILLED_SIGMAS, none)
         refine = DISTILLED
     else:
-        guidance = presets.GUIDANCE[name]
+        guidance = presets.GUIDANCE[name].for_model(model)
         if num_layers is not None:
             guidance = guidance.for_layers(num_layers)
-        count = steps or presets.DEFAULT_STEPS[name]
+        count = steps or model.stage_1_steps
         first = Stage(1, 0, 0, frames, DEV, dev_sigmas(count), guidance)
         refine = DEV_LORA
     out = [replace(first, width=width >> upsamples, height=height >> upsamples)]
@@ -208,6 +210,7 @@ def for_segment(
         steps=segment.steps,
         num_layers=num_layers,
         audio_held=segment.conditioning.audio is not None,
+        model=presets.MODELS.get(engine, presets.LTX2),
     )
 
 

@@ -1,0 +1,124 @@
+"""LTX-2.5, the cinema tier's default, on a tiny random pipeline laid out like
+``Lightricks/LTX-2.5-Diffusers``; LTX-2 stays selectable with ``model``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+import reelforge
+from reelforge.errors import EngineUnavailable, InputError
+from reelforge.media.probe import probe_video
+
+from .conftest import SIZE
+
+
+@pytest.fixture(scope="session")
+def tiny_ltx25(tmp_path_factory):
+    from reelforge.engines.ltx2.tiny25 import save_tiny_ltx25
+
+    return save_tiny_ltx25(tmp_path_factory.mktemp("models") / "LTX-2.5")
+
+
+def cinema(**extra):
+    return {
+        "workflow": "text2video",
+        "prompt": "Waves break on a pier; gulls cry.",
+        "duration": 3,
+        "tier": "cinema",
+        "seed": 9,
+        "audio": True,
+        **extra,
+    }
+
+
+def test_cinema_renders_ltx25_from_its_dev_transformer_by_default(tiny_ltx25, tmp_path):
+    events = []
+    art = reelforge.render(
+        cinema(),
+        model_path=tiny_ltx25,
+        size=(SIZE, SIZE),
+        steps=2,
+        output=tmp_path / "ltx25.mp4",
+        progress=events.append,
+    )
+    info = probe_video(art.video)
+    assert (info.width, info.height, info.frames, info.has_audio) == (SIZE, SIZE, 72, True)
+    sidecar = json.loads(art.sidecar.read_text())
+    assert sidecar["plan"]["engine"] == "ltx25"
+    assert [(e.step, e.steps) for e in events if e.stage == "render"][-1] == (5, 5)
+
+    from safetensors.torch import load_file
+
+    from reelforge.engines import registry
+
+    engine = registry.get_engine("ltx25", tier="cinema", device="cpu", model_path=tiny_ltx25)
+    assert engine.cross_timestep  # LTX-2.3 and later modulate by the other modality's noise
+    loaded = engine.pipeline(engine.base_pipeline).transformer.scale_shift_table
+    full = load_file(str(tiny_ltx25 / "transformer_full" / "diffusion_pytorch_model.safetensors"))
+    distilled = load_file(str(tiny_ltx25 / "transformer" / "diffusion_pytorch_model.safetensors"))
+    assert (loaded == full["scale_shift_table"]).all()  # the dev model, not transformer/
+    assert not (loaded == distilled["scale_shift_table"]).all()
+    assert engine.pipeline(engine.base_pipeline).duration_head is None
+    registry.unload_all()
+
+
+def test_ltx2_stays_selectable(tiny_ltx2, tmp_path):
+    art = reelforge.render(
+        cinema(model="ltx2"),
+        model_path=tiny_ltx2,
+        size=(SIZE, SIZE),
+        steps=2,
+        output=tmp_path / "ltx2.mp4",
+    )
+    assert json.loads(art.sidecar.read_text())["plan"]["engine"] == "ltx2"
+
+
+def test_a_model_the_tier_does_not_offer_is_refused_by_name(tmp_path):
+    with pytest.raises(InputError) as err:
+        reelforge.render(cinema(model="wan"), output=tmp_path / "x.mp4", previz=True)
+    assert err.value.field == "model" and err.value.value == "wan"
+    assert "ltx25, ltx2" in str(err.value)
+    with pytest.raises(InputError, match="model"):
+        reelforge.render(
+            {**cinema(model="ltx2"), "tier": "turbo", "audio": False},
+            output=tmp_path / "y.mp4",
+            previz=True,
+        )
+
+
+def test_an_ltx25_folder_without_its_dev_transformer_names_the_pull(tiny_ltx25, tmp_path):
+    import shutil
+
+    from reelforge.engines.ltx2 import LTX25Engine
+
+    folder = shutil.copytree(
+        tiny_ltx25, tmp_path / "no-dev", ignore=shutil.ignore_patterns("transformer_full")
+    )
+    with pytest.raises(EngineUnavailable, match="transformer_full.*reelforge pull cinema"):
+        LTX25Engine(model_path=folder, tier="cinema").load("cpu")
+
+
+@pytest.mark.parametrize(
+    ("model", "steps", "stg"), [(None, 30, [28]), ("ltx2", 40, [29])], ids=["ltx25", "ltx2"]
+)
+def test_the_dry_run_shows_each_models_reference_parameters(model, steps, stg):
+    command = [sys.executable, "-m", "reelforge", "video", "A lighthouse.", "--tier", "cinema"]
+    command += ["--model", model] if model else []
+    result = subprocess.run(
+        [*command, "--dry-run", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "HF_HUB_OFFLINE": "1"},
+    )
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    [call] = data["calls"]
+    first = call["stages"][0]
+    assert call["engine"] == (model or "ltx25")
+    assert first["steps"] == steps and first["guidance"]["stg_blocks"] == stg
