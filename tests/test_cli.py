@@ -111,6 +111,8 @@ def test_tiers_and_estimate():
     r = reelforge("estimate", "Shot 1 (5s): a fox runs.\nShot 2 (5s): it jumps.", "--resolution", "4k")
     assert r.returncode == 0, r.stderr
     assert "cinema" in r.stderr and "300 credits" in r.stderr
+    # the time is counted FLOPs on an H100, not a measurement, and says so
+    assert "s, estimated on H100 (not measured)" in " ".join(r.stderr.split())
 
 
 def _without_size(plan: dict) -> dict:

@@ -167,6 +167,7 @@ def test_the_resolution_control_follows_the_tier(studio, page):
     estimate = "#page-text2video .estimate"
     page.wait_for_function(f"document.querySelector('{estimate}').textContent.startsWith('9 credits')")
     assert "problem" not in (page.get_attribute(estimate, "class") or "")
+    assert "estimated on H100 (not measured)" in page.inner_text(estimate)  # counted, not timed
 
     page.get_by_role("button", name="Generate").click()
     page.wait_for_function("!document.getElementById('notice').hidden")

@@ -249,6 +249,8 @@ def _estimate(body: EstimateBody, previz: bool) -> dict[str, Any]:
         credits=cost.credits,
         seconds=cost.seconds,
         hardware=cost.hardware,
+        measured=cost.measured,
+        speed_label=cost.speed_label,
         per_second=cost.per_second,
         audio=cost.audio,
         describe=cost.describe(),

@@ -406,12 +406,15 @@ def build_wan_components(
     text_kwargs = dict(config.text_encoder)
     if text_kwargs.get("vocab_size") is None:
         text_kwargs["vocab_size"] = len(tokenizer)
+    # The scheduler holds no weights: built outside the device context, so that
+    # ``device="meta"`` (shapes only, for FLOP counts) works too.
+    scheduler = getattr(diffusers, config.scheduler_class)(**config.scheduler)
     with torch.device(device):
         components: dict[str, Any] = {
             "tokenizer": tokenizer,
             "text_encoder": UMT5EncoderModel(UMT5Config(**text_kwargs)).eval(),
             "vae": diffusers.AutoencoderKLWan(**config.vae).eval(),
-            "scheduler": getattr(diffusers, config.scheduler_class)(**config.scheduler),
+            "scheduler": scheduler,
             "transformer": getattr(diffusers, config.transformer_class)(
                 **config.transformer
             ).eval(),

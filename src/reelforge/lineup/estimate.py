@@ -6,6 +6,7 @@ import math
 from dataclasses import dataclass
 
 from ..spec.requests import AnyRequest
+from . import compute
 from .tiers import Tier
 
 
@@ -13,17 +14,24 @@ from .tiers import Tier
 class Estimate:
     credits: int
     seconds: float
-    """Rough compute seconds on the tier's reference hardware."""
+    """Compute seconds on ``hardware``: measured there, or estimated (``measured`` false)."""
     hardware: str
     per_second: float
     duration: float
     audio: bool
+    measured: bool
+    """Whether ``seconds`` comes from a measurement (BENCHMARKS.md) or from counted FLOPs."""
+
+    @property
+    def speed_label(self) -> str:
+        """``measured on 2-core CPU`` or ``estimated on H100 (not measured)``."""
+        return compute.speed_label(self.hardware, self.measured)
 
     def describe(self) -> str:
         sound = "with audio" if self.audio else "silent"
         return (
             f"{self.credits} credits ({self.per_second:g}/s × {self.duration:g} s, {sound}); "
-            f"about {self.seconds:.0f} s on {self.hardware}"
+            f"about {self.seconds:.0f} s, {self.speed_label}"
         )
 
 
@@ -31,12 +39,16 @@ def estimate(request: AnyRequest, tier: Tier, duration: float) -> Estimate:
     """Credits (rounded up to whole credits) and expected compute time for ``request``."""
     audio = bool(request.audio) and tier.audio not in ("none", "user", "reference")
     per_second = tier.price_per_second(request.resolution, audio)
-    speed = tier.speed.get(request.resolution, max(tier.speed.values()))
+    if request.resolution in tier.resolutions:
+        speed = tier.speed_for(request.resolution)
+    else:  # priced at the tier's slowest resolution
+        speed = max((tier.speed_for(r) for r in tier.resolutions), key=lambda s: s.seconds)
     return Estimate(
         credits=math.ceil(per_second * duration - 1e-9),
-        seconds=speed * duration,
-        hardware=tier.speed_hardware,
+        seconds=speed.seconds * duration,
+        hardware=speed.hardware,
         per_second=per_second,
         duration=duration,
         audio=audio,
+        measured=speed.measured,
     )

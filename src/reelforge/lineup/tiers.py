@@ -3,7 +3,8 @@
 Each :class:`Tier` names its default engine, the workflows it serves, its limits and
 its price. Engines are described here only by their :class:`EngineTraits` (frame
 granularity, size multiple, window length): what the planner must know about them
-without importing them. Adding or re-pricing a tier is an edit of this table.
+without importing them. Adding or re-pricing a tier is an edit of this table (a new GPU
+tier or resolution also needs its FLOPs counted: ``python bench/flops.py --write``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from types import MappingProxyType
 
 from ..errors import InputError
 from ..spec import limits
+from . import compute
+from .compute import Speed
 
 
 @dataclass(frozen=True)
@@ -265,8 +268,9 @@ class Tier:
     ``audio``: ``native`` (generated with the video), ``added`` (generated after),
     ``reference`` (the reference video's), ``user`` (the user's file), ``tts`` (spoken
     dialogue), ``none``.
-    ``speed`` maps a resolution to rough seconds of compute per second of output on the
-    tier's reference hardware (``speed_hardware``); BENCHMARKS.md holds measurements.
+    ``speed`` (derived, :mod:`.compute`) maps a resolution to seconds of compute per second
+    of output: measured where BENCHMARKS.md has it, else counted FLOPs on an H100;
+    ``speed_for`` says which and on what hardware.
     """
 
     name: str
@@ -280,8 +284,6 @@ class Tier:
     fps: int
     audio: str
     prices: Mapping[str, tuple[float, float]]
-    speed: Mapping[str, float]
-    speed_hardware: str
     avatar_fps: int = limits.AVATAR_FPS
     multi_shot: bool = True
     kling_models: tuple[str, ...] = field(default=())
@@ -295,6 +297,8 @@ class Tier:
                 f"tier {self.name!r}: default resolution {self.default_resolution!r} is not one "
                 f"it offers ({', '.join(self.resolutions)})"
             )
+        for resolution in self.resolutions:  # measured or counted: a missing one fails here
+            compute.speed(self.name, resolution)
 
     @property
     def traits(self) -> EngineTraits:
@@ -316,6 +320,16 @@ class Tier:
 
     def fps_for(self, workflow: str) -> int:
         return self.avatar_fps if workflow == "avatar" else self.fps
+
+    def speed_for(self, resolution: str) -> Speed:
+        """Seconds of compute per second of output at ``resolution``, where the number comes
+        from (measured, or estimated from counted FLOPs) and on what hardware."""
+        return compute.speed(self.name, resolution)
+
+    @property
+    def speed(self) -> Mapping[str, float]:
+        """Seconds of compute per second of output, per resolution the tier offers."""
+        return MappingProxyType({r: self.speed_for(r).seconds for r in self.resolutions})
 
     def price_per_second(self, resolution: str, audio: bool) -> float:
         silent, with_audio = self.prices[resolution]
@@ -340,8 +354,6 @@ TIERS: Mapping[str, Tier] = _tiers(
         fps=24,
         audio="native",
         prices={"720p": (6, 9), "1080p": (8, 12), "4k": (30, 30)},
-        speed={"720p": 4.0, "1080p": 8.0, "4k": 30.0},
-        speed_hardware="H100",
         kling_models=("kling-v3",),
     ),
     Tier(
@@ -356,8 +368,6 @@ TIERS: Mapping[str, Tier] = _tiers(
         fps=24,
         audio="added",
         prices={"720p": (6, 9), "1080p": (8, 12)},
-        speed={"720p": 12.0, "1080p": 30.0},
-        speed_hardware="H100",
         kling_models=("kling-v3-omni",),
     ),
     Tier(
@@ -372,8 +382,6 @@ TIERS: Mapping[str, Tier] = _tiers(
         fps=24,
         audio="reference",
         prices={"720p": (5, 5), "1080p": (8, 8)},
-        speed={"720p": 12.0, "1080p": 30.0},
-        speed_hardware="H100",
         multi_shot=False,
     ),
     Tier(
@@ -388,8 +396,6 @@ TIERS: Mapping[str, Tier] = _tiers(
         fps=24,
         audio="user",
         prices={"720p": (4, 4), "1080p": (8, 8)},
-        speed={"720p": 6.0, "1080p": 12.0},
-        speed_hardware="H100",
         multi_shot=False,
     ),
     Tier(
@@ -404,8 +410,6 @@ TIERS: Mapping[str, Tier] = _tiers(
         fps=24,
         audio="native",
         prices={"720p": (3, 4), "1080p": (5, 7)},
-        speed={"720p": 1.5, "1080p": 3.0},
-        speed_hardware="H100",
         multi_shot=False,
         kling_models=(
             "kling-v2-6",
@@ -429,8 +433,6 @@ TIERS: Mapping[str, Tier] = _tiers(
         fps=24,
         audio="none",
         prices={"720p": (3, 3)},
-        speed={"720p": 2.0},
-        speed_hardware="H100",
         multi_shot=False,
         kling_models=("kling-v2-5-turbo",),
     ),
@@ -446,8 +448,6 @@ TIERS: Mapping[str, Tier] = _tiers(
         fps=24,
         audio="tts",
         prices={r: (0, 0) for r in limits.RESOLUTIONS},
-        speed={"720p": 0.05, "1080p": 0.1, "4k": 0.4},
-        speed_hardware="2-core CPU",
     ),
 )
 

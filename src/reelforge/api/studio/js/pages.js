@@ -234,7 +234,7 @@ export class Page {
     if (data.problem) {
       out.textContent = data.problem;
     } else {
-      let text = `${data.credits} credits · about ${duration(data.seconds)} on ${data.hardware}`;
+      let text = `${data.credits} credits · about ${duration(data.seconds)}, ${data.speed_label}`;
       if (data.previz_seconds !== undefined && data.tier.name !== "animatic") {
         text += ` · previz server: about ${duration(data.previz_seconds)}`;
       }
