@@ -108,12 +108,14 @@ def test_the_engine_continues_from_the_last_frames(tmp_path, fresh_registry):
     RecordingClock.seen.clear()
     source = render(
         {"workflow": "text2video", "prompt": "A clock.", "duration": 5, "resolution": "720p",
-         "audio": True, "tier": "cinema", "seed": 1},
+         "audio": True, "tier": "cinema", "model": "ltx2", "seed": 1},
         output=tmp_path / "source.mp4",
         size=(64, 64),
     )
     RecordingClock.seen.clear()
-    art = extend(source.video, "It keeps ticking.", 4.0, tier="cinema", output=tmp_path / "ext.mp4")
+    art = extend(
+        source.video, "It keeps ticking.", 4.0, tier="cinema", model="ltx2", output=tmp_path / "ext.mp4"
+    )
     (segment, previous), *_ = RecordingClock.seen
     assert segment.workflow == "image2video" and (segment.width, segment.height) == (64, 64)
     assert segment.conditioning.start_image is not None

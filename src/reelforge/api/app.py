@@ -403,6 +403,7 @@ def _extend_task(
             negative_prompt=body.negative_prompt,
             cfg_scale=body.cfg_scale,
             tier=source.tier,
+            model=source.request.get("model"),
             previz=config.previz or source.previz,
         )
     except InputError as exc:

@@ -53,6 +53,7 @@ def extend(
     *,
     negative_prompt: str = "",
     tier: str | None = None,
+    model: str | None = None,
     seed: int | None = None,
     cfg_scale: float | None = None,
     output: str | Path | None = None,
@@ -86,7 +87,7 @@ def extend(
 
     request = _continuation(
         info, start_image, prompt, seconds,
-        tier=tier, negative_prompt=negative_prompt, cfg_scale=cfg_scale, seed=seed,
+        tier=tier, model=model, negative_prompt=negative_prompt, cfg_scale=cfg_scale, seed=seed,
     )
     job = prepare(
         request, progress=progress, timings=timings, previz=previz, size=(info.width, info.height),
@@ -137,6 +138,7 @@ def preflight_extension(
     *,
     negative_prompt: str = "",
     tier: str | None = None,
+    model: str | None = None,
     cfg_scale: float | None = None,
     previz: bool = False,
 ) -> Preflight:
@@ -154,7 +156,7 @@ def preflight_extension(
         start_image = _save_start_image(blank, Path(folder) / "start.png")
         request = _continuation(
             info, start_image, prompt, seconds,
-            tier=tier, negative_prompt=negative_prompt, cfg_scale=cfg_scale,
+            tier=tier, model=model, negative_prompt=negative_prompt, cfg_scale=cfg_scale,
         )
         return preflight(request, previz=previz, size=(info.width, info.height))
 

@@ -204,6 +204,7 @@ class Executor:
             negative_prompt=spec.get("negative_prompt", ""),
             cfg_scale=spec.get("cfg_scale"),
             tier=spec.get("tier") or source_task.tier,
+            model=spec.get("model") or source_task.request.get("model"),
             source={"task_id": source_task.id, "video_id": spec["video_id"]},
             **options,
         )

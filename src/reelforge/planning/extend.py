@@ -51,11 +51,14 @@ def continuation_request(
     height: int,
     audio: bool,
     tier: str | None = None,
+    model: str | None = None,
     negative_prompt: str = "",
     cfg_scale: float | None = None,
     seed: int | None = None,
 ) -> dict[str, Any]:
-    """The image-to-video request (as data) that continues a ``width``×``height`` video."""
+    """The image-to-video request (as data) that continues a ``width``×``height`` video;
+    ``model`` (the source's) is kept while the continuation keeps the source's tier."""
+    kept = continuation_tier(tier)
     data: dict[str, Any] = {
         "workflow": "image2video",
         "prompt": prompt,
@@ -65,7 +68,8 @@ def continuation_request(
         "aspect_ratio": aspect_for(width, height),
         "resolution": resolution_for(width, height),
         "audio": audio,
-        "tier": continuation_tier(tier),
+        "tier": kept,
+        "model": model if kept is not None and kept == tier else None,
         "cfg_scale": cfg_scale,
         "seed": seed,
     }

@@ -13,6 +13,7 @@ from .tiny import save_tiny_wan
 
 WAN_REPO = "Wan-AI/Wan2.2-TI2V-5B-Diffusers"
 LTX_REPO = "Lightricks/LTX-2"
+LTX25_REPO = "Lightricks/LTX-2.5-Diffusers"
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +65,23 @@ def hub_repos(tmp_path_factory, tiny_wan_folder) -> dict[str, Path]:
     (ltx / "ltx-2-19b-dev.safetensors").write_bytes(b"\3" * 8192)  # never pulled
     (ltx / "ltx-2-19b-distilled-lora-384.safetensors").write_bytes(b"\4" * 1024)
     (ltx / "ltx-2-19b-distilled.safetensors").write_bytes(b"\5" * 2048)  # budget only
-    return {WAN_REPO: wan, LTX_REPO: ltx}
+    # LTX-2.5 as Lightricks/LTX-2.5-Diffusers lays it out: transformer/ is the distilled
+    # model (only its config comes down), transformer_full/ the dev one, a duration head
+    # reelforge never loads.
+    ltx25 = root / "ltx25"
+    index = {"_class_name": "LTX2Pipeline", "_diffusers_version": "0.42.1"}
+    for name in (*components, "duration_head"):
+        index[name] = ["diffusers", "X"]
+        if name in ("scheduler", "tokenizer"):
+            (ltx25 / name).mkdir(parents=True)
+            (ltx25 / name / f"{name}_config.json").write_text("{}")
+        else:
+            _fake_component(ltx25 / name)
+    _fake_component(ltx25 / "transformer_full")
+    (ltx25 / "model_index.json").write_text(json.dumps(index))
+    _fake_component(ltx25 / "latent_upsampler")
+    (ltx25 / "ltx-2.5-22b-distilled-lora-450-bf16.safetensors").write_bytes(b"\6" * 1024)
+    return {WAN_REPO: wan, LTX_REPO: ltx, LTX25_REPO: ltx25}
 
 
 @pytest.fixture

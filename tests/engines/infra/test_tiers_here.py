@@ -7,7 +7,7 @@ import shutil
 
 from reelforge.lineup.tiers import TIERS
 
-from .conftest import LTX_REPO
+from .conftest import LTX25_REPO, LTX_REPO
 from .test_weights import reelforge, snapshot
 
 WEIGHTED = [name for name, tier in TIERS.items() if tier.traits.needs_weights]
@@ -36,16 +36,22 @@ def test_here_follows_the_weights(hf_env, fake_hub, hf_cache, tiny_wan_folder):
     assert reelforge("pull", "turbo", env=hf_env).returncode == 0
     assert reelforge("pull", "cinema", env=hf_env).returncode == 0
     rows, out = here(hf_env)
-    assert rows["turbo"] == rows["cinema"] == rows["avatar"] == "yes"
-    # budget runs the distilled checkpoint, which `pull cinema` does not fetch
-    assert rows["budget"] == rows["omni"] == rows["motion"] == "previz only"
+    assert rows["turbo"] == rows["cinema"] == "yes"
+    # cinema runs LTX-2.5; avatar runs LTX-2 and budget its distilled checkpoint
+    assert {rows[t] for t in ("avatar", "budget", "omni", "motion")} == {"previz only"}
     assert "reelforge pull turbo" not in out and "reelforge pull omni" in out
-    assert "ltx-2-19b-distilled.safetensors" in out and "reelforge pull budget" in out
+    assert "reelforge pull avatar" in out and "reelforge pull budget" in out
+    ltx25 = snapshot(hf_cache, LTX25_REPO)
+    assert (ltx25 / "transformer_full" / "diffusion_pytorch_model.safetensors").is_file()
+    assert not (ltx25 / "transformer" / "diffusion_pytorch_model.safetensors").exists()
+    assert not (ltx25 / "duration_head").exists()  # never loaded: never fetched
+    assert reelforge("pull", "avatar", env=hf_env).returncode == 0
     assert reelforge("pull", "budget", env=hf_env).returncode == 0
-    assert here(hf_env)[0]["budget"] == "yes"
+    rows, out = here(hf_env)
+    assert rows["avatar"] == rows["budget"] == "yes"
 
-    # every LTX-2 render opens the latent upsampler (stage 2), at every resolution
+    # every LTX render opens the latent upsampler (stage 2), at every resolution
     shutil.rmtree(snapshot(hf_cache, LTX_REPO) / "latent_upsampler")
     rows, out = here(hf_env)
-    assert rows["cinema"] == rows["budget"] == rows["avatar"] == "previz only"
-    assert "latent upsampler" in out and "reelforge pull cinema" in out
+    assert rows["budget"] == rows["avatar"] == "previz only" and rows["cinema"] == "yes"
+    assert "latent upsampler" in out and "reelforge pull avatar" in out

@@ -103,7 +103,7 @@ def test_pull_resumes_a_cut_download(tmp_path, hf_env, fake_hub, hf_cache, tiny_
 
 def test_pull_into_a_models_folder(tmp_path, hf_env, fake_hub, monkeypatch):
     models = tmp_path / "models"
-    result = reelforge("pull", "cinema", "--models-dir", models, env=hf_env)
+    result = reelforge("pull", "avatar", "--models-dir", models, env=hf_env)
     assert result.returncode == 0, result.stderr
     repo = models / LTX_REPO
     assert (repo / "model_index.json").is_file() and (
@@ -111,18 +111,18 @@ def test_pull_into_a_models_folder(tmp_path, hf_env, fake_hub, monkeypatch):
     ).is_file()
     assert not (repo / "ltx-2-19b-dev.safetensors").exists()  # the original checkpoint stays
     monkeypatch.setenv("REELFORGE_MODELS", str(models))
-    assert weights.locate_weights("ltx2", tier="cinema") == repo
+    assert weights.locate_weights("ltx2", tier="avatar") == repo
     assert (
-        weights.locate_extra("ltx2", "latent_upsampler", tier="cinema") == repo / "latent_upsampler"
+        weights.locate_extra("ltx2", "latent_upsampler", tier="avatar") == repo / "latent_upsampler"
     )
 
     shutil.rmtree(repo / "vocoder")  # a partial mirror
     with pytest.raises(EngineUnavailable) as err:
-        weights.locate_weights("ltx2", tier="cinema")
+        weights.locate_weights("ltx2", tier="avatar")
     message = str(err.value)
-    assert "cinema" in message and LTX_REPO in message and "vocoder/" in message
-    assert "reelforge pull cinema" in message
-    listing = reelforge("pull", "--list", "cinema", "--models-dir", models, env=hf_env)
+    assert "avatar" in message and LTX_REPO in message and "vocoder/" in message
+    assert "reelforge pull avatar" in message
+    listing = reelforge("pull", "--list", "avatar", "--models-dir", models, env=hf_env)
     assert "partial" in listing.stdout
 
 

@@ -89,6 +89,8 @@ def test_the_cli_fails_by_stage_and_leaves_no_mp4(nan_transformer, tmp_path):
             "A bell rings twice.",
             "--tier",
             "cinema",
+            "--model",
+            "ltx2",
             "--model-path",
             str(nan_transformer),
             "--size",
@@ -132,7 +134,9 @@ def test_the_service_fails_the_task_by_stage_and_refunds(nan_transformer, tmp_pa
         account = server.account("nan", credits=1000)
         with server.client(account) as kling:
             done = kling.wait(
-                kling.text2video("A fox.", model_name="kling-v3", mode="std", duration="3"), **WAIT
+                kling.text2video(
+                    "A fox.", model_name="kling-v3", model="ltx2", mode="std", duration="3"
+                ), **WAIT
             )
         assert not done.succeeded
         assert "stage 1 of segment 1 (step 1) produced NaN" in done.status_msg
