@@ -425,7 +425,6 @@ def test_image_to_video_and_keyframes_through_render(tiny_ltx2, inputs, tmp_path
                 "duration": 3,
                 "tier": "cinema",
                 "model": "ltx2",
-            "model": "ltx2",
                 "seed": 4,
                 **extra,
             },
