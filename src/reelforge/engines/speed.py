@@ -359,38 +359,6 @@ def _set_attention(
 # --- caches --------------------------------------------------------------------------------
 
 
-def register_block_metadata() -> None:
-    """Teach diffusers' block caches the LTX-2 transformer block.
-
-    ``LTX2VideoTransformerBlock`` returns ``(video, audio)`` hidden states and takes them as
-    ``hidden_states`` and ``audio_hidden_states``; the caches look up the second stream
-    by the name ``encoder_hidden_states``, so that name is mapped to the audio stream.
-    Registering is idempotent; blocks diffusers already knows (Wan) are left alone.
-    """
-    try:
-        from diffusers.hooks._helpers import TransformerBlockMetadata, TransformerBlockRegistry
-        from diffusers.models.transformers.transformer_ltx2 import LTX2VideoTransformerBlock
-    except ImportError:
-        return
-
-    class _RenamedStreams(TransformerBlockMetadata):
-        def _get_parameter_from_args_kwargs(self, identifier: str, args=(), kwargs=None):
-            if identifier == "encoder_hidden_states":
-                identifier = self.encoder_hidden_states_argument_name
-            return super()._get_parameter_from_args_kwargs(identifier, args, kwargs)
-
-    TransformerBlockRegistry._register()
-    if LTX2VideoTransformerBlock not in TransformerBlockRegistry._registry:
-        TransformerBlockRegistry.register(
-            LTX2VideoTransformerBlock,
-            _RenamedStreams(
-                return_hidden_states_index=0,
-                return_encoder_hidden_states_index=1,
-                encoder_hidden_states_argument_name="audio_hidden_states",
-            ),
-        )
-
-
 def cache_config(settings: Settings, module: torch.nn.Module, mag_ratios: Any = None) -> Any:
     """The diffusers cache config for ``settings.cache`` (``None`` when it cannot be built)."""
     from diffusers.hooks import FirstBlockCacheConfig, MagCacheConfig, TaylorSeerCacheConfig
@@ -419,6 +387,8 @@ def cache_config(settings: Settings, module: torch.nn.Module, mag_ratios: Any = 
 
 
 def _enable_cache(denoisers: dict[str, torch.nn.Module], s: Settings, report: SpeedReport) -> None:
+    from .ltx2.internals import register_block_metadata
+
     register_block_metadata()
     for name, module in denoisers.items():
         if not hasattr(module, "enable_cache"):

@@ -166,7 +166,7 @@ def test_ltx2_blocks_take_the_block_cache():
     from diffusers.hooks._helpers import TransformerBlockRegistry
     from diffusers.models.transformers.transformer_ltx2 import LTX2VideoTransformerBlock
 
-    from reelforge.engines.speed import register_block_metadata
+    from reelforge.engines.ltx2.internals import register_block_metadata
 
     register_block_metadata()
     meta = TransformerBlockRegistry.get(LTX2VideoTransformerBlock)

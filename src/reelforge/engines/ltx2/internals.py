@@ -2,7 +2,8 @@
 
 The stock LTX-2 pipelines keep their latent helpers private (``_pack_latents``,
 ``_normalize_latents``...) and their scheduler set-up in module functions outside the
-public API. Our own loops (audio held for avatars, video held for video-to-audio) and the
+public API, and diffusers' block caches learn a transformer block through a private
+registry. Our own loops (audio held for avatars, video held for video-to-audio) and the
 stages between pipeline calls need them, so they are wrapped here, once: a diffusers
 release that renames one breaks this module only. ``pyproject.toml`` bounds diffusers to
 the minor versions the tests have run (``tests/engines/ltx2``).
@@ -17,6 +18,7 @@ from diffusers.pipelines.ltx2.pipeline_ltx2 import rescale_noise_cfg, retrieve_t
 
 __all__ = [
     "audio_latents",
+    "register_block_metadata",
     "device_of",
     "packed_audio",
     "packed_video",
@@ -77,3 +79,35 @@ def audio_latents(pipe: Any, packed: torch.Tensor, frames: int) -> torch.Tensor:
     latents = pipe._denormalize_audio_latents(packed, vae.latents_mean, vae.latents_std)
     mel_bins = vae.config.mel_bins // pipe.audio_vae_mel_compression_ratio
     return pipe._unpack_audio_latents(latents, frames, num_mel_bins=mel_bins)
+
+
+def register_block_metadata() -> None:
+    """Teach diffusers' block caches the LTX-2 transformer block.
+
+    ``LTX2VideoTransformerBlock`` returns ``(video, audio)`` hidden states and takes them as
+    ``hidden_states`` and ``audio_hidden_states``; the caches look up the second stream
+    by the name ``encoder_hidden_states``, so that name is mapped to the audio stream.
+    Registering is idempotent; blocks diffusers already knows (Wan) are left alone.
+    """
+    try:
+        from diffusers.hooks._helpers import TransformerBlockMetadata, TransformerBlockRegistry
+        from diffusers.models.transformers.transformer_ltx2 import LTX2VideoTransformerBlock
+    except ImportError:
+        return
+
+    class _RenamedStreams(TransformerBlockMetadata):
+        def _get_parameter_from_args_kwargs(self, identifier: str, args=(), kwargs=None):
+            if identifier == "encoder_hidden_states":
+                identifier = self.encoder_hidden_states_argument_name
+            return super()._get_parameter_from_args_kwargs(identifier, args, kwargs)
+
+    TransformerBlockRegistry._register()
+    if LTX2VideoTransformerBlock not in TransformerBlockRegistry._registry:
+        TransformerBlockRegistry.register(
+            LTX2VideoTransformerBlock,
+            _RenamedStreams(
+                return_hidden_states_index=0,
+                return_encoder_hidden_states_index=1,
+                encoder_hidden_states_argument_name="audio_hidden_states",
+            ),
+        )
