@@ -27,10 +27,38 @@ def _fake_component(folder: Path, weights: bytes = b"\0" * 64) -> None:
     (folder / "diffusion_pytorch_model.safetensors").write_bytes(weights)
 
 
+LTX_COMPONENTS = (
+    "scheduler",
+    "text_encoder",
+    "tokenizer",
+    "connectors",
+    "transformer",
+    "vae",
+    "audio_vae",
+    "vocoder",
+)
+
+
+def _fake_ltx_repo(folder: Path, components: tuple[str, ...]) -> Path:
+    """An LTX pipeline folder of placeholder components with its latent upsampler."""
+    index = {"_class_name": "LTX2Pipeline", "_diffusers_version": "0.42.1"}
+    for name in components:
+        index[name] = ["diffusers", "X"]
+        if name in ("scheduler", "tokenizer"):
+            (folder / name).mkdir(parents=True)
+            (folder / name / f"{name}_config.json").write_text("{}")
+        else:
+            _fake_component(folder / name)
+    (folder / "model_index.json").write_text(json.dumps(index))
+    _fake_component(folder / "latent_upsampler")
+    return folder
+
+
 @pytest.fixture(scope="session")
 def hub_repos(tmp_path_factory, tiny_wan_folder) -> dict[str, Path]:
     """Repositories as on the Hub: the tiny Wan pipeline plus files that must not come
-    down (original checkpoints, example media); a fake LTX-2 repo with its latent upsampler and distilled weights."""
+    down (original checkpoints, example media); fake LTX-2 and LTX-2.5 repositories with
+    their latent upsamplers and distilled weights."""
     import shutil
 
     root = tmp_path_factory.mktemp("hub")
@@ -41,45 +69,15 @@ def hub_repos(tmp_path_factory, tiny_wan_folder) -> dict[str, Path]:
     (wan / "examples" / "demo.mp4").write_bytes(b"\1" * 4096)
     (wan / "Wan2.2_VAE.pth").write_bytes(b"\2" * 4096)
 
-    ltx = root / "ltx"
-    components = (
-        "scheduler",
-        "text_encoder",
-        "tokenizer",
-        "connectors",
-        "transformer",
-        "vae",
-        "audio_vae",
-        "vocoder",
-    )
-    index = {"_class_name": "LTX2Pipeline", "_diffusers_version": "0.42.1"}
-    for name in components:
-        index[name] = ["diffusers", "X"]
-        if name in ("scheduler", "tokenizer"):
-            (ltx / name).mkdir(parents=True)
-            (ltx / name / f"{name}_config.json").write_text("{}")
-        else:
-            _fake_component(ltx / name)
-    (ltx / "model_index.json").write_text(json.dumps(index))
-    _fake_component(ltx / "latent_upsampler")
+    ltx = _fake_ltx_repo(root / "ltx", LTX_COMPONENTS)
     (ltx / "ltx-2-19b-dev.safetensors").write_bytes(b"\3" * 8192)  # never pulled
     (ltx / "ltx-2-19b-distilled-lora-384.safetensors").write_bytes(b"\4" * 1024)
     (ltx / "ltx-2-19b-distilled.safetensors").write_bytes(b"\5" * 2048)  # budget only
     # LTX-2.5 as Lightricks/LTX-2.5-Diffusers lays it out: transformer/ is the distilled
     # model (only its config comes down), transformer_full/ the dev one, a duration head
     # reelforge never loads.
-    ltx25 = root / "ltx25"
-    index = {"_class_name": "LTX2Pipeline", "_diffusers_version": "0.42.1"}
-    for name in (*components, "duration_head"):
-        index[name] = ["diffusers", "X"]
-        if name in ("scheduler", "tokenizer"):
-            (ltx25 / name).mkdir(parents=True)
-            (ltx25 / name / f"{name}_config.json").write_text("{}")
-        else:
-            _fake_component(ltx25 / name)
+    ltx25 = _fake_ltx_repo(root / "ltx25", (*LTX_COMPONENTS, "duration_head"))
     _fake_component(ltx25 / "transformer_full")
-    (ltx25 / "model_index.json").write_text(json.dumps(index))
-    _fake_component(ltx25 / "latent_upsampler")
     (ltx25 / "ltx-2.5-22b-distilled-lora-450-bf16.safetensors").write_bytes(b"\6" * 1024)
     return {WAN_REPO: wan, LTX_REPO: ltx, LTX25_REPO: ltx25}
 

@@ -1,5 +1,8 @@
 """One tiny random LTX-2 per test session, saved like the Hub repo and loaded back by reelforge."""
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -83,3 +86,36 @@ def one_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(before)
+
+
+def cli_video(
+    model_path: Path, out: Path, size: str = f"{SIZE}x{SIZE}"
+) -> subprocess.CompletedProcess:
+    """``reelforge video`` on cinema's LTX-2 from ``model_path``: 3 s, 2 steps, ``size``."""
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reelforge",
+            "video",
+            "A bell rings twice.",
+            "--tier",
+            "cinema",
+            "--model",
+            "ltx2",
+            "--model-path",
+            str(model_path),
+            "--size",
+            size,
+            "--steps",
+            "2",
+            "--duration",
+            "3",
+            "-o",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "OMP_NUM_THREADS": "1"},
+    )

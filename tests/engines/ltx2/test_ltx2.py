@@ -1,9 +1,6 @@
 """LTX-2 on a tiny random pipeline loaded from disk: every mode end to end, equal to stock diffusers."""
 
 import json
-import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -17,7 +14,7 @@ from reelforge.media.decode import fit_image, load_image, read_audio, read_video
 from reelforge.media.probe import probe_video
 from reelforge.planning.plan import Anchor, Conditioning, Segment, Span
 
-from .conftest import SEED, SIZE
+from .conftest import SEED, SIZE, cli_video
 
 FPS = 24
 FRAMES = 25  # 1 s at 24 fps, as LTX-2 renders it (8k + 1); requests (≥ 3 s) render 73
@@ -853,33 +850,7 @@ def test_full_config_is_the_real_architecture():
 
 def test_cli_video_with_model_path(tiny_ltx2, tmp_path):
     out = tmp_path / "out.mp4"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "reelforge",
-            "video",
-            "A bell rings twice.",
-            "--tier",
-            "cinema",
-            "--model",
-            "ltx2",
-            "--model-path",
-            str(tiny_ltx2),
-            "--size",
-            "32x32",
-            "--steps",
-            "2",
-            "--duration",
-            "3",
-            "-o",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-    )
+    result = cli_video(tiny_ltx2, out, "32x32")
     assert result.returncode == 0, result.stdout + result.stderr
     info = probe_video(out)
     assert (info.width, info.height, info.frames, info.has_audio) == (32, 32, 72, True)

@@ -3,10 +3,7 @@ never a black video. Through the engine, the CLI and the service (failed task, r
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +12,7 @@ import torch
 from reelforge.errors import NonFiniteOutput
 from reelforge.planning.plan import Conditioning
 
+from .conftest import cli_video
 from .test_ltx2 import segment
 
 WAIT = {"timeout": 600.0, "raise_on_failure": False}
@@ -80,33 +78,7 @@ def test_a_nan_in_the_avatar_loop_names_its_stage(nan_transformer, inputs):
 
 def test_the_cli_fails_by_stage_and_leaves_no_mp4(nan_transformer, tmp_path):
     out = tmp_path / "out.mp4"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "reelforge",
-            "video",
-            "A bell rings twice.",
-            "--tier",
-            "cinema",
-            "--model",
-            "ltx2",
-            "--model-path",
-            str(nan_transformer),
-            "--size",
-            "64x64",
-            "--steps",
-            "2",
-            "--duration",
-            "3",
-            "-o",
-            str(out),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-    )
+    result = cli_video(nan_transformer, out)
     assert result.returncode != 0
     assert "stage 1 of segment 1 (step 1) produced NaN" in result.stdout + result.stderr
     assert list(tmp_path.iterdir()) == []  # no MP4, no sidecar, no partial file
@@ -136,7 +108,8 @@ def test_the_service_fails_the_task_by_stage_and_refunds(nan_transformer, tmp_pa
             done = kling.wait(
                 kling.text2video(
                     "A fox.", model_name="kling-v3", model="ltx2", mode="std", duration="3"
-                ), **WAIT
+                ),
+                **WAIT,
             )
         assert not done.succeeded
         assert "stage 1 of segment 1 (step 1) produced NaN" in done.status_msg

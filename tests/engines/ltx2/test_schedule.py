@@ -169,14 +169,9 @@ def test_the_schedules_run_as_planned_through_the_shipped_scheduler_config():
     from diffusers import FlowMatchEulerDiscreteScheduler
     from diffusers.pipelines.ltx2.pipeline_ltx2 import calculate_shift
 
-    shipped = FlowMatchEulerDiscreteScheduler(
-        use_dynamic_shifting=True,
-        base_shift=0.95,
-        max_shift=2.05,
-        base_image_seq_len=1024,
-        max_image_seq_len=4096,
-        shift_terminal=0.1,
-    )
+    from reelforge.engines.ltx2.tiny import DEV_SCHEDULER
+
+    shipped = FlowMatchEulerDiscreteScheduler(**DEV_SCHEDULER)
     tokens = (1920 // 32) * (1088 // 32) * ((241 - 1) // 8 + 1)
     mu = calculate_shift(tokens, 1024, 4096, 0.95, 2.05)
     shipped.set_timesteps(sigmas=np.linspace(1.0, 1 / 40, 40), mu=mu)

@@ -26,6 +26,21 @@ GEMMA_IMAGE_TOKENS = 3
 
 # --------------------------------------------------------------------------- configs
 
+DEV_SCHEDULER: dict[str, Any] = dict(
+    use_dynamic_shifting=True,
+    base_shift=0.95,
+    max_shift=2.05,
+    base_image_seq_len=1024,
+    max_image_seq_len=4096,
+    shift_terminal=0.1,
+)
+"""The scheduler config a dev LTX checkpoint ships (diffusers' convert_ltx2_to_diffusers.py,
+the non-distilled branch): the token-count shift our stages replace."""
+DISTILLED_SCHEDULER: dict[str, Any] = dict(
+    DEV_SCHEDULER, use_dynamic_shifting=False, shift_terminal=None
+)
+"""The distilled branch's (and ``Lightricks/LTX-2.5-Diffusers``'): sigmas used as given."""
+
 TINY: dict[str, Any] = {
     "name": "tiny",
     # Text vocabulary: specials + byte fallback + single characters (None: just those).
@@ -135,16 +150,8 @@ TINY: dict[str, Any] = {
         leaky_relu_negative_slope=0.1,
         output_sampling_rate=16000,
     ),
-    # The dev checkpoint's scheduler config (diffusers' convert_ltx2_to_diffusers.py, the
-    # non-distilled branch): dynamic shifting on, so a test proves our stages override it.
-    "scheduler": dict(
-        use_dynamic_shifting=True,
-        base_shift=0.95,
-        max_shift=2.05,
-        base_image_seq_len=1024,
-        max_image_seq_len=4096,
-        shift_terminal=0.1,
-    ),
+    # Dynamic shifting on as the dev checkpoint ships it: a test proves our stages override it.
+    "scheduler": DEV_SCHEDULER,
     "latent_upsampler": dict(
         in_channels=4,
         mid_channels=32,
@@ -315,16 +322,7 @@ FULL: dict[str, Any] = {
         final_bias=True,
         output_sampling_rate=24000,
     ),
-    # Uncertain (no speed effect): the Hub scheduler config's shift settings; these are the
-    # values LTX2Pipeline falls back on when the config lacks them.
-    "scheduler": dict(
-        use_dynamic_shifting=True,
-        base_shift=0.95,
-        max_shift=2.05,
-        base_image_seq_len=1024,
-        max_image_seq_len=4096,
-        shift_terminal=0.1,
-    ),
+    "scheduler": DEV_SCHEDULER,
     "latent_upsampler": dict(
         in_channels=128,
         mid_channels=1024,
