@@ -71,6 +71,47 @@ def lora_targets(transformer: torch.nn.Module) -> list[str]:
     return [n for n, m in transformer.named_modules() if isinstance(m, torch.nn.Linear)]
 
 
+def random_distilled_lora(
+    transformer: torch.nn.Module,
+    rank: int = 4,
+    seed: int = 0,
+    scale: float = 0.1,
+    *,
+    targets: Iterable[str] | None = None,
+    top_level_rank: int | None = None,
+    dtype: torch.dtype = torch.float32,
+    device: str | torch.device = "cpu",
+) -> dict[str, torch.Tensor]:
+    """A random LoRA for ``transformer`` in Lightricks' original key format, as a state dict.
+
+    ``A`` and ``B`` are Gaussian times ``scale`` (``B`` nonzero, so the adapter changes the
+    output), drawn on ``device`` (a GPU draws the rank-384 LoRA of the full transformer,
+    3.8 B values, in well under a second). ``targets`` are diffusers module names (default
+    :func:`lora_targets`); ``top_level_rank`` gives modules outside ``transformer_blocks``
+    another rank (mixed ranks, as in resized LoRAs). No ``.alpha`` keys, like the real file:
+    the delta of each layer is ``strength * B @ A``.
+    """
+    modules = dict(transformer.named_modules())
+    names = lora_targets(transformer) if targets is None else list(targets)
+    generator = torch.Generator(device).manual_seed(seed)
+    state: dict[str, torch.Tensor] = {}
+    for name in names:
+        layer = modules[name]
+        if not isinstance(layer, torch.nn.Linear):
+            raise TypeError(f"{name} is a {type(layer).__name__}, not a Linear layer")
+        r = (
+            rank
+            if top_level_rank is None or name.startswith("transformer_blocks.")
+            else top_level_rank
+        )
+        a = torch.randn(r, layer.in_features, generator=generator, device=device) * scale
+        b = torch.randn(layer.out_features, r, generator=generator, device=device) * scale
+        key = ORIGINAL_PREFIX + original_module_name(name)
+        state[f"{key}.lora_A.weight"] = a.to(dtype).contiguous()
+        state[f"{key}.lora_B.weight"] = b.to(dtype).contiguous()
+    return state
+
+
 def save_tiny_distilled_lora(
     transformer: torch.nn.Module,
     path: str | Path,
@@ -82,50 +123,40 @@ def save_tiny_distilled_lora(
     top_level_rank: int | None = None,
     dtype: torch.dtype = torch.float32,
 ) -> Path:
-    """Write a random LoRA for ``transformer`` in Lightricks' original key format.
-
-    ``A`` and ``B`` are Gaussian times ``scale`` (``B`` nonzero, so the adapter changes the
-    output). ``targets`` are diffusers module names (default :func:`lora_targets`);
-    ``top_level_rank`` gives modules outside ``transformer_blocks`` another rank (mixed
-    ranks, as in resized LoRAs). No ``.alpha`` keys, like the real file: the delta of each
-    layer is ``strength * B @ A``. Returns ``path``.
-    """
+    """Write :func:`random_distilled_lora` for ``transformer`` to ``path`` (safetensors, the
+    real file's format); returns ``path``."""
     from safetensors.torch import save_file
 
     path = Path(path)
-    modules = dict(transformer.named_modules())
-    names = lora_targets(transformer) if targets is None else list(targets)
-    generator = torch.Generator().manual_seed(seed)
-    state: dict[str, torch.Tensor] = {}
-    for name in names:
-        layer = modules[name]
-        if not isinstance(layer, torch.nn.Linear):
-            raise TypeError(f"{name} is a {type(layer).__name__}, not a Linear layer")
-        r = (
-            rank
-            if top_level_rank is None or name.startswith("transformer_blocks.")
-            else top_level_rank
-        )
-        a = torch.randn(r, layer.in_features, generator=generator) * scale
-        b = torch.randn(layer.out_features, r, generator=generator) * scale
-        key = ORIGINAL_PREFIX + original_module_name(name)
-        state[f"{key}.lora_A.weight"] = a.to(dtype).contiguous()
-        state[f"{key}.lora_B.weight"] = b.to(dtype).contiguous()
+    state = random_distilled_lora(
+        transformer,
+        rank,
+        seed,
+        scale,
+        targets=targets,
+        top_level_rank=top_level_rank,
+        dtype=dtype,
+    )
     path.parent.mkdir(parents=True, exist_ok=True)
     save_file(state, str(path))
     return path
 
 
-def load_distilled_lora(pipe: Any, path: str | Path, adapter_name: str = DEFAULT_ADAPTER) -> None:
-    """Load the distilled LoRA file at ``path`` into ``pipe``'s transformer as
-    ``adapter_name``, and leave it disabled (stage 1 runs without it; see
+def load_distilled_lora(
+    pipe: Any, source: str | Path | dict[str, torch.Tensor], adapter_name: str = DEFAULT_ADAPTER
+) -> None:
+    """Load the distilled LoRA (the file at ``source``, or its state dict) into ``pipe``'s
+    transformer as ``adapter_name``, and leave it disabled (stage 1 runs without it; see
     :func:`use_distilled`).
 
     The adapter lives in the transformer's modules, so every pipeline sharing that
     transformer (``SomePipeline.from_pipe(pipe)``) sees it and its on/off state.
     """
-    path = Path(path)
-    pipe.load_lora_weights(str(path.parent), weight_name=path.name, adapter_name=adapter_name)
+    if isinstance(source, dict):
+        pipe.load_lora_weights(source, adapter_name=adapter_name)
+    else:
+        path = Path(source)
+        pipe.load_lora_weights(str(path.parent), weight_name=path.name, adapter_name=adapter_name)
     pipe.disable_lora()
 
 
