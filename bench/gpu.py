@@ -932,12 +932,10 @@ class Harness:
         full_warmup: bool = False,
     ) -> np.ndarray | None:
         """Warm-up, then one timed render of ``tier``, streamed phase by phase."""
-        from reelforge.engines.ltx2.engine import T2V
-
         run_start = time.perf_counter()
 
         segment = self.segment(case, self.steps)
-        plan = engine.stages(segment, T2V)
+        plan = engine.stages(segment)
         count = tier not in flops and not (
             engine.speed_report is not None and engine.speed_report.has("compile")
         )
