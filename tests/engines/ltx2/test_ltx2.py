@@ -92,14 +92,16 @@ which leaves audio CFG 7, STG 1 and modality 3 on in diffusers 0.42 (research §
 recipe below turns every term off, as ``SimpleDenoiser`` does."""
 
 
-def docs_two_stage(docs, seg, stage_1: str, refine: str, images=None, refine_images=None):
+def docs_two_stage(
+    docs, seg, stage_1: str, refine: str, images=None, refine_images=None, cross_timestep=False
+):
     """The diffusers docs' "Two-stages Generation" run by hand on the stock pipelines, with
     the reference's numbers where the docs' example differs: stage 1 at half size with the
     reference's fixed shift (a static-shift scheduler ``shift = e^2.05``, terminal 0.1 —
     not our pass-through one), 2 steps and the full guidance; the latent upsampler; the
     distilled LoRA at 1.0 and the stage-2 scheduler of the docs (shifting off) on
     ``STAGE_2_DISTILLED_SIGMA_VALUES`` with every guidance term off; the reference's
-    tiled decode. Returns the stock ``(frames, audio)``."""
+    tiled decode. ``cross_timestep``: LTX-2.3 and later. Returns the stock ``(frames, audio)``."""
     import math
 
     from diffusers import FlowMatchEulerDiscreteScheduler, LTX2LatentUpsamplePipeline
@@ -120,7 +122,7 @@ def docs_two_stage(docs, seg, stage_1: str, refine: str, images=None, refine_ima
         negative_prompt=DEFAULT_NEGATIVE_PROMPT,
         num_frames=seg.frames,
         frame_rate=float(seg.fps),
-        use_cross_timestep=False,  # LTX-2.0 (the tiny config is 2.0-style)
+        use_cross_timestep=cross_timestep,  # False: LTX-2.0 (the tiny config is 2.0-style)
         generator=generator,
         return_dict=False,
     )

@@ -122,3 +122,50 @@ def test_the_dry_run_shows_each_models_reference_parameters(model, steps, stg):
     first = call["stages"][0]
     assert call["engine"] == (model or "ltx25")
     assert first["steps"] == steps and first["guidance"]["stg_blocks"] == stg
+
+
+def test_ltx25_stages_equal_the_docs_two_stage_recipe(tiny_ltx25, monkeypatch):
+    """The diffusers docs' LTX-2.5 "full model" recipe (the dev ``transformer_full`` for
+    stage 1, its distilled LoRA for stage 2) run by hand equals the engine (atol 1e-5),
+    with the reference's fixed stage-1 shift and cross-attention modulation on."""
+    import diffusers
+    import numpy as np
+    from diffusers.pipelines.ltx2 import LTX2LatentUpsamplerModel
+
+    from reelforge.engines.ltx2 import LTX25Engine
+    from reelforge.engines.ltx2.tiny25 import DEV_FOLDER, LORA_FILE
+
+    from .test_ltx2 import EXACT, docs_two_stage, segment
+
+    engine = LTX25Engine(tiny_ltx25, tier="cinema")
+    engine.load("cpu")
+    seen = []
+    original = type(engine).to_clip
+
+    def spy(video, fps, audio=None, audio_rate=None):
+        seen.append(np.asarray(video[0] if np.ndim(video) == 5 else video))
+        return original(video, fps, audio, audio_rate)
+
+    monkeypatch.setattr(type(engine), "to_clip", staticmethod(spy))
+    seg = segment()
+    clip = engine.render(seg)
+
+    dev = diffusers.LTX2VideoTransformer3DModel.from_pretrained(tiny_ltx25 / DEV_FOLDER)
+    base = diffusers.LTX2Pipeline.from_pretrained(tiny_ltx25, transformer=dev)
+    base.load_lora_weights(str(tiny_ltx25), adapter_name="stage_2_distilled", weight_name=LORA_FILE)
+    base.set_progress_bar_config(disable=True)
+    upsampler = LTX2LatentUpsamplerModel.from_pretrained(tiny_ltx25 / "latent_upsampler").eval()
+    frames, audio = docs_two_stage(
+        ({"LTX2Pipeline": base}, upsampler),
+        seg,
+        "LTX2Pipeline",
+        "LTX2Pipeline",
+        cross_timestep=True,
+    )
+    np.testing.assert_allclose(seen[-1], frames[0], atol=EXACT, rtol=0)
+    rate = base.vocoder.config.output_sampling_rate
+    assert clip.audio.rate == rate == 48_000
+    from reelforge.media.clip import Audio
+
+    sound = Audio(np.clip(audio[0].numpy(), -1, 1), rate).fit(clip.duration)
+    np.testing.assert_allclose(clip.audio.samples, sound.samples, atol=EXACT, rtol=0)
