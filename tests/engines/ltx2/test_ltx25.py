@@ -169,3 +169,53 @@ def test_ltx25_stages_equal_the_docs_two_stage_recipe(tiny_ltx25, monkeypatch):
 
     sound = Audio(np.clip(audio[0].numpy(), -1, 1), rate).fit(clip.duration)
     np.testing.assert_allclose(clip.audio.samples, sound.samples, atol=EXACT, rtol=0)
+
+
+# --------------------------------------------------------------------------- full size
+
+
+DIT_FILE_BYTES = 42.0e9
+"""``diffusion_models/ltx-2.5-22b-dev-transformer-bf16.safetensors``: 42.0 GB (Hub listing,
+docs/research/ltx25.md §1). Lightricks' DiT file holds the transformer and the text
+connectors' blocks (diffusers' converter splits them: ``split_transformer_and_connector_state_dict``);
+the connectors' text projections ship in the Gemma 4 file."""
+
+
+def test_full25_is_the_22b_model_on_the_meta_device():
+    """FULL25 builds with no memory, and its sizes are LTX-2.5's: 18.99 B transformer
+    parameters, 22.16 B with the text connectors ("22B"), and the DiT file's 42.0 GB in
+    bf16 for the transformer with the connectors' blocks."""
+    import numpy as np
+    import torch
+
+    from reelforge.engines.ltx2.tiny25 import DEV_FOLDER, FULL25, TINY25, build_ltx25_components
+
+    parts = build_ltx25_components(FULL25, dtype=torch.bfloat16, device="meta")
+
+    def count(module):
+        return sum(p.numel() for p in module.parameters())
+
+    for name, part in parts.items():
+        if isinstance(part, torch.nn.Module):
+            assert {p.device.type for p in part.parameters()} == {"meta"}, name
+    transformer, connectors = parts["transformer"], parts["connectors"]
+    assert count(transformer) == count(parts[DEV_FOLDER]) == 18_987_859_200
+    assert count(transformer) + count(connectors) == 22_160_086_784
+    blocks = count(connectors.video_connector) + count(connectors.audio_connector)
+    assert (count(transformer) + blocks) * 2 == pytest.approx(DIT_FILE_BYTES, rel=0.001)
+
+    text = parts["text_encoder"].config.text_config
+    assert (text.hidden_size, text.num_hidden_layers, text.vocab_size) == (3840, 48, 262_144)
+    assert connectors.config.text_proj_in_factor == 49  # every hidden state + the embeddings
+    config = FULL25["transformer"]
+    # cross-attention modulation: the text is as wide as each stream (connector outputs)
+    assert (
+        config["cross_attention_dim"]
+        == config["num_attention_heads"] * config["attention_head_dim"]
+    )
+    assert FULL25["connectors"]["video_hidden_dim"] == config["cross_attention_dim"]
+    assert FULL25["connectors"]["audio_hidden_dim"] == config["audio_cross_attention_dim"]
+    vocoder = FULL25["vocoder"]  # 16 kHz mel hop, then ×3 to 48 kHz
+    assert np.prod(vocoder["upsample_factors"]) == FULL25["audio_vae"]["mel_hop_length"]
+    assert np.prod(vocoder["bwe_upsample_factors"]) == 3 * vocoder["hop_length"]
+    assert set(FULL25) == set(TINY25)
