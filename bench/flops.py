@@ -1,28 +1,34 @@
 """FLOPs of a 5 s clip on every GPU tier, counted: where the lineup's time estimates come from.
 
-For every GPU tier × resolution, a 5 s request is planned by the real planner (size,
-frames, fps, windows: ``reelforge.planning.plan``), and every piece of compute a render of
-it runs is counted with ``torch.utils.flop_counter.FlopCounterMode`` (as ``bench/gpu.py``
-counts the transformer) on the full-size architectures built on the meta device: no
-weights, no arithmetic, shapes only, so a 19B model at 4K counts in seconds on a CPU.
+For every GPU tier × engine it offers (its default, and the ``model`` a request may name
+instead: cinema runs LTX-2.5 and offers LTX-2) × resolution, a 5 s request is planned by
+the real planner (size, frames, fps, windows: ``reelforge.planning.plan``), and every piece
+of compute a render of it runs is counted with ``torch.utils.flop_counter.FlopCounterMode``
+(as ``bench/gpu.py`` counts the transformer) on the full-size architectures built on the
+meta device: no weights, no arithmetic, shapes only, so a 22B model at 4K counts in seconds
+on a CPU.
 
 Counted, per window of the plan:
 
-- every transformer forward of every denoising step. LTX-2 runs the stages
-  ``reelforge.engines.ltx2.schedule.stages`` plans; a step with guidance is one forward
-  with the batch doubled for CFG, one more for STG and one more for modality guidance
-  (the stock ``LTX2Pipeline`` and ``held.denoise`` alike); refine stages on the dev
-  weights carry the distilled LoRA unfused (rank 384 on every ``nn.Linear``, an upper
-  bound: the real file's targets were not readable here). Wan runs ``DEFAULT_STEPS``
-  steps, CFG as two forwards of batch 1 (the stock Wan pipelines);
-- the text encoder for each pipeline call (LTX-2: Gemma 3 12B on 1024 tokens per prompt,
-  negative and positive when the stage has CFG; Wan: UMT5-XXL on 512);
-- LTX-2's latent upsampler between stages, the video VAE decode (tiled as the engine
+- every transformer forward of every denoising step. LTX runs the stages
+  ``reelforge.engines.ltx2.schedule.for_segment`` plans for the engine (LTX-2 19B:
+  ``tiny.FULL``; LTX-2.5 22B: ``tiny25.FULL25``, with its own stage-1 steps and STG
+  block); a step with guidance is one forward with the batch doubled for CFG, one more
+  for STG and one more for modality guidance (the stock ``LTX2Pipeline`` and
+  ``held.denoise`` alike); refine stages on the dev weights carry the model's distilled
+  LoRA unfused (its rank, from its file name, on every ``nn.Linear``: an upper bound, the
+  real files' targets were not readable here). Wan runs its recipe's steps
+  (``wan_schedule``), CFG as two forwards of batch 1 (the stock Wan pipelines);
+- the text encoder for each pipeline call (LTX-2: Gemma 3 12B, LTX-2.5: Gemma 4 12B, on
+  1024 tokens per prompt, negative and positive when the stage has CFG; Wan: UMT5-XXL on
+  512);
+- LTX's latent upsampler between stages, the video VAE decode (tiled as the engine
   decodes, overlaps included) and, where the tier makes sound, the audio VAE and vocoder;
   the Wan VAE decode.
 
-Left out (each well under 1 % of a clip): LTX-2's text connectors (data-dependent
-register packing that does not run on the meta device), encodes of conditioning inputs
+Left out (each well under 1 % of a clip): LTX's text connectors (data-dependent register
+packing that does not run on the meta device; LTX-2.5's, 3.2 B parameters, are about
+7 TFLOP per 1024-token prompt: 2 × parameters × tokens), encodes of conditioning inputs
 (start images, VACE's control video, Animate's pose and reference latents, its CLIP image
 embedding), per-token timestep embeddings of held tokens, scheduler arithmetic.
 
@@ -35,6 +41,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import re
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
@@ -49,8 +56,9 @@ CLIP_SECONDS = 5.0
 LTX2_TEXT_TOKENS = 1024
 """``LTX2Pipeline``'s ``max_sequence_length`` (and ``held.encode_prompts``'): prompts are
 padded to it, so Gemma always reads 1024 tokens."""
-LORA_RANK = 384
-"""The distilled LoRA's rank: ``ltx-2-19b-distilled-lora-384.safetensors``."""
+LORA_RANK_IN_NAME = re.compile(r"distilled-lora-(\d+)")
+"""Lightricks name each distilled LoRA by its rank: ``ltx-2-19b-distilled-lora-384``,
+``ltx-2.5-22b-distilled-lora-450-bf16``."""
 PLACEHOLDER = Path("flops-input")
 """Stands for an input file: the planner never opens one."""
 
@@ -81,21 +89,54 @@ class Part:
 # --- LTX-2 -----------------------------------------------------------------------------------
 
 
-class LTX2Counter:
-    """LTX-2 (``ltx2_tiny.FULL`` or ``TINY``) on ``device`` ("meta": shapes only)."""
+def ltx_architecture(engine: str) -> tuple[dict[str, Any], Callable[..., Any], str]:
+    """An LTX engine's full-size config, its ``(LTX2Pipeline, latent_upsampler)`` builder
+    and its text encoder (``ltx2_distilled`` is LTX-2's distilled checkpoint: the same
+    architecture)."""
+    from reelforge.engines.ltx2 import presets, tiny, tiny25
 
-    def __init__(self, config: dict[str, Any] | None = None, device: str = "meta") -> None:
+    return {
+        presets.LTX2.name: (tiny.FULL, tiny.build_ltx2_pipeline, "Gemma 3 12B"),
+        presets.LTX25.name: (tiny25.FULL25, tiny25.build_ltx25_pipeline, "Gemma 4 12B"),
+    }[presets.MODELS[engine].name]
+
+
+def lora_rank(engine: str) -> int:
+    """The rank of ``engine``'s distilled LoRA, read from the name of the file it loads."""
+    from reelforge.engines.registry import _engine_class
+
+    name = _engine_class(engine, None).distilled_lora_file
+    found = LORA_RANK_IN_NAME.search(name)
+    if found is None:
+        raise ValueError(f"{engine}'s distilled LoRA {name!r} does not say its rank")
+    return int(found.group(1))
+
+
+class LTX2Counter:
+    """The LTX model of ``engine`` (``ltx2``, ``ltx2_distilled``, ``ltx25``) at full size, or
+    at ``config`` (``tiny.TINY``, ``tiny25.TINY25``), on ``device`` ("meta": shapes only)."""
+
+    def __init__(
+        self, engine: str = "ltx2", config: dict[str, Any] | None = None, device: str = "meta"
+    ) -> None:
         import torch
 
-        from reelforge.engines.ltx2 import tiny as ltx2_tiny
-
-        self.config = config or ltx2_tiny.FULL
+        full, build, self.text_encoder = ltx_architecture(engine)
+        self.engine = engine
+        self.config = config or full
         self.device = device
         self.dtype = torch.bfloat16 if device == "meta" else torch.float32
-        self.pipe, self.upsampler = ltx2_tiny.build_ltx2_pipeline(
+        self.pipe, self.upsampler = build(
             self.config, dtype=self.dtype, device=device, with_upsampler=True
         )
+        self.lora_rank = lora_rank(engine)
         self._lora: Any = None
+
+    @property
+    def cross_timestep(self) -> bool:
+        """What ``LTX2Engine.cross_timestep`` passes: LTX-2.3 and later (no prompt
+        embeddings in the transformer) modulate cross-attention by the other stream's sigma."""
+        return not self.pipe.transformer.config.use_prompt_embeddings
 
     def empty(self, *shape: int, dtype: Any = None) -> Any:
         import torch
@@ -115,14 +156,19 @@ class LTX2Counter:
         h = height // pipe.vae_spatial_compression_ratio // pipe.transformer_spatial_patch_size
         w = width // pipe.vae_spatial_compression_ratio // pipe.transformer_spatial_patch_size
         audio = latent_frames(pipe, frames / fps)
-        text = self.empty(batch, text_tokens, config.caption_channels)
+        # LTX-2.0 projects the text inside the transformer; from 2.3 on, the connectors hand
+        # each stream text as wide as itself.
+        if config.use_prompt_embeddings:
+            widths = (config.caption_channels, config.caption_channels)
+        else:
+            widths = (config.cross_attention_dim, config.audio_cross_attention_dim)
         mask = self.empty(batch, text_tokens, dtype=self.dtype)
         t = self.empty(batch)
         return dict(
             hidden_states=self.empty(batch, f * h * w, config.in_channels),
             audio_hidden_states=self.empty(batch, audio, config.audio_in_channels),
-            encoder_hidden_states=text,
-            audio_encoder_hidden_states=text,
+            encoder_hidden_states=self.empty(batch, text_tokens, widths[0]),
+            audio_encoder_hidden_states=self.empty(batch, text_tokens, widths[1]),
             timestep=t,
             sigma=t,
             encoder_attention_mask=mask,
@@ -132,6 +178,7 @@ class LTX2Counter:
             width=w,
             fps=float(fps),
             audio_num_frames=audio,
+            use_cross_timestep=self.cross_timestep,
             return_dict=False,
         )
 
@@ -165,7 +212,7 @@ class LTX2Counter:
         return total
 
     def lora_transformer(self) -> Any:
-        """A second transformer of the same config with an unfused rank-``LORA_RANK`` LoRA
+        """A second transformer of the same config with an unfused LoRA of the model's rank
         on every ``nn.Linear`` (``lora.lora_targets``: what the tiny LoRA covers)."""
         if self._lora is None:
             import torch
@@ -177,18 +224,28 @@ class LTX2Counter:
             with torch.device(self.device):
                 model = LTX2VideoTransformer3DModel(**self.config["transformer"]).to(self.dtype)
                 targets = lora_targets(model)
+                rank = self.lora_rank
                 self._lora = inject_adapter_in_model(
-                    LoraConfig(r=LORA_RANK, lora_alpha=LORA_RANK, target_modules=targets), model
+                    LoraConfig(r=rank, lora_alpha=rank, target_modules=targets), model
                 ).eval()
         return self._lora
 
     def text(self, batch: int, tokens: int = LTX2_TEXT_TOKENS) -> int:
-        """Gemma 3 on ``batch`` prompts of ``tokens`` (every layer's hidden state kept, as
-        the pipeline asks; no padding mask: the same FLOPs, and no data-dependent ops)."""
+        """Gemma on ``batch`` prompts of ``tokens`` (every layer's hidden state kept, as
+        the pipeline asks). Its attention masks are handed over as made (none per layer
+        type): making them takes data-dependent steps the meta device cannot (Gemma 3's
+        padding check, Gemma 4's packed-sequence check), and attention is counted in full
+        whatever a mask hides."""
         import torch
 
         ids = torch.zeros(batch, tokens, dtype=torch.long, device=self.device)
-        return count(lambda: self.pipe.text_encoder(input_ids=ids, output_hidden_states=True))
+        text = self.pipe.text_encoder.config.get_text_config()
+        masks = dict.fromkeys(set(text.layer_types))
+        return count(
+            lambda: self.pipe.text_encoder(
+                input_ids=ids, attention_mask=masks, output_hidden_states=True
+            )
+        )
 
     def upsample(self, width: int, height: int, frames: int) -> int:
         """The latent upsampler (×2) on a stage of ``width``×``height``×``frames``."""
@@ -237,17 +294,12 @@ class LTX2Counter:
         return count(lambda: decode_raw_audio(self.pipe, latents))
 
     def segment(self, tier: str, segment: Any, sound: bool) -> list[Part]:
-        """Everything one LTX-2 window of ``tier`` runs, stage by stage."""
+        """Everything one window of ``tier`` runs on this counter's engine, stage by stage
+        (the stages the engine runs: ``schedule.for_segment``)."""
         from reelforge.engines.ltx2 import schedule
 
-        plan = schedule.stages(
-            tier,
-            segment.width,
-            segment.height,
-            segment.frames,
-            steps=segment.steps,
-            num_layers=self.pipe.transformer.config.num_layers,
-            audio_held=segment.workflow == "avatar",
+        plan = schedule.for_segment(
+            self.engine, tier, segment, self.pipe.transformer.config.num_layers
         )
         parts: list[Part] = []
         previous = None
@@ -264,7 +316,7 @@ class LTX2Counter:
             g = stage.guidance
             parts.append(
                 Part(
-                    f"{stage.name}: text encoder (Gemma 3 12B, {2 if g.cfg else 1} × "
+                    f"{stage.name}: text encoder ({self.text_encoder}, {2 if g.cfg else 1} × "
                     f"{LTX2_TEXT_TOKENS} tokens)",
                     1,
                     self.text(2 if g.cfg else 1),
@@ -275,7 +327,7 @@ class LTX2Counter:
             parts.append(
                 Part(
                     f"{stage.name}: transformer {size}, {stage.weights}"
-                    f"{f' (LoRA rank {LORA_RANK}, unfused)' if lora else ''}, "
+                    f"{f' (LoRA rank {self.lora_rank}, unfused)' if lora else ''}, "
                     f"{stage.steps} steps × ({forwards})",
                     stage.steps,
                     self.step(g, stage.width, stage.height, stage.frames, segment.fps, lora=lora),
@@ -391,10 +443,16 @@ class WanCounter:
         latents = self.empty(1, self.pipe.vae.config.z_dim, f, h, w)
         return count(lambda: self.pipe.vae.decode(latents, return_dict=False))
 
-    def segment(self, engine: Any, segment: Any) -> list[Part]:
-        """Everything one Wan window runs: ``engine`` is the engine class (its steps, CFG)."""
-        steps = segment.steps or engine.default_steps
-        cfg = engine.guidance_scale > 1.0
+    def segment(self, engine: str, segment: Any) -> list[Part]:
+        """Everything one Wan window of ``engine`` runs: the call ``wan_schedule.stage``
+        plans (the recipe's steps and guidance, which the engine reads)."""
+        from reelforge.engines import wan_schedule
+
+        stage = wan_schedule.stage(
+            engine, segment.width, segment.height, segment.frames, segment.steps
+        )
+        steps = stage.steps
+        cfg = stage.guidance_scale > 1.0
         references = len(segment.conditioning.references) + (
             1
             if segment.conditioning.anchor is not None and segment.conditioning.anchor.image
@@ -422,9 +480,13 @@ class WanCounter:
 # --- the lineup ------------------------------------------------------------------------------
 
 
-def planned(tier: Any, resolution: str, seconds: float = CLIP_SECONDS) -> Any:
+def planned(
+    tier: Any, resolution: str, engine: str | None = None, seconds: float = CLIP_SECONDS
+) -> Any:
     """The planner's plan of a ``seconds`` request of the tier's first workflow at
-    ``resolution`` (16:9; inputs are placeholders the planner never opens)."""
+    ``resolution`` on ``engine`` (None: the tier's own; another is the request's ``model``,
+    planned as ``preflight`` plans it), 16:9; inputs are placeholders the planner never
+    opens."""
     from reelforge.planning.planner import DEFAULT_ASPECT, plan
     from reelforge.spec import limits
     from reelforge.spec.check import CheckedRequest
@@ -445,8 +507,11 @@ def planned(tier: Any, resolution: str, seconds: float = CLIP_SECONDS) -> Any:
         data.update(image=PLACEHOLDER, video=PLACEHOLDER)
     if workflow == "avatar":
         data.update(image=PLACEHOLDER, audio_file=PLACEHOLDER)
+    if engine is not None and engine != tier.engine:
+        data["model"] = engine
     request = parse_request(data)
-    return plan(CheckedRequest(request, seconds, DEFAULT_ASPECT, {}), tier, seed=1)
+    checked = CheckedRequest(request, seconds, DEFAULT_ASPECT, {})
+    return plan(checked, tier, seed=1, engine=tier.engine_for(request.model))
 
 
 @dataclass
@@ -469,41 +534,43 @@ class Row:
 
 
 class Lineup:
-    """Counts every GPU tier of ``reelforge.lineup.TIERS``; builds each model once."""
+    """Counts every GPU tier of ``reelforge.lineup.TIERS`` on every engine it offers;
+    builds each model once."""
 
     def __init__(self) -> None:
-        self._ltx2: LTX2Counter | None = None
+        self._ltx: dict[str, LTX2Counter] = {}
         self._wan: dict[str, WanCounter] = {}
 
-    def ltx2(self) -> LTX2Counter:
-        if self._ltx2 is None:
-            self._ltx2 = LTX2Counter()
-        return self._ltx2
+    def ltx(self, engine: str) -> LTX2Counter:
+        if engine not in self._ltx:
+            self._ltx[engine] = LTX2Counter(engine)
+        return self._ltx[engine]
 
     def wan(self, kind: str) -> WanCounter:
         if kind not in self._wan:
             self._wan[kind] = WanCounter(kind)
         return self._wan[kind]
 
-    def row(self, tier: Any, resolution: str) -> Row:
-        from reelforge.engines.registry import _engine_class
+    def row(self, tier: Any, resolution: str, engine: str | None = None) -> Row:
+        """``tier`` at ``resolution`` on ``engine`` (None: the tier's default)."""
+        from reelforge.engines.ltx2.presets import MODELS
 
-        plan = planned(tier, resolution)
+        engine = engine or tier.engine
+        plan = planned(tier, resolution, engine)
         parts: list[Part] = []
         for segment in plan.segments:
             prefix = f"window {segment.index + 1}: " if len(plan.segments) > 1 else ""
-            if tier.engine.startswith("ltx2"):
+            if engine in MODELS:
                 sound = plan.audio_source == "engine"
-                found = self.ltx2().segment(tier.name, segment, sound)
+                found = self.ltx(engine).segment(tier.name, segment, sound)
             else:
-                engine = _engine_class(tier.engine, tier.name)
-                found = self.wan(WAN_KINDS[tier.engine]).segment(engine, segment)
+                found = self.wan(WAN_KINDS[engine]).segment(engine, segment)
             parts += [Part(prefix + p.what, p.calls, p.flops) for p in found]
         first = plan.segments[0]
         return Row(
             tier=tier.name,
             resolution=resolution,
-            engine=tier.engine,
+            engine=engine,
             width=first.width,
             height=first.height,
             fps=first.fps,
@@ -520,9 +587,10 @@ class Lineup:
         for tier in TIERS.values():
             if not tier.traits.needs_weights or (tiers and tier.name not in tiers):
                 continue
-            for resolution in tier.resolutions:
-                print(f"[flops] {tier.name} {resolution}", file=sys.stderr, flush=True)
-                yield self.row(tier, resolution)
+            for engine in (tier.engine, *tier.models):
+                for resolution in tier.resolutions:
+                    print(f"[flops] {tier.name} {engine} {resolution}", file=sys.stderr, flush=True)
+                    yield self.row(tier, resolution, engine)
 
 
 # --- output ----------------------------------------------------------------------------------
@@ -531,21 +599,23 @@ class Lineup:
 def how() -> str:
     import diffusers
     import torch
+    import transformers
 
     return (
         f"bench/flops.py: FlopCounterMode on the meta device (full-size architectures, no "
-        f"weights), torch {torch.__version__}, diffusers {diffusers.__version__}, Python "
-        f"{platform.python_version()}; a {CLIP_SECONDS:g} s clip planned by the planner"
+        f"weights), torch {torch.__version__}, diffusers {diffusers.__version__}, "
+        f"transformers {transformers.__version__}, Python {platform.python_version()}; a "
+        f"{CLIP_SECONDS:g} s clip planned by the planner"
     )
 
 
 def as_json(rows: list[Row]) -> dict[str, Any]:
+    """``tiers`` → tier → engine → resolution → the row (``compute.COUNTED``'s layout)."""
     tiers: dict[str, dict[str, Any]] = {}
     for r in rows:
-        tiers.setdefault(r.tier, {})[r.resolution] = {
+        tiers.setdefault(r.tier, {}).setdefault(r.engine, {})[r.resolution] = {
             "flops_per_output_second": r.flops_per_second,
             "flops": r.flops,
-            "engine": r.engine,
             "size": f"{r.width}×{r.height}",
             "fps": r.fps,
             "output_frames": r.frames,

@@ -24,7 +24,7 @@ sys.path.insert(0, str(BENCH))
 import flops  # noqa: E402
 from gpu import FlopCount  # noqa: E402
 
-from reelforge.engines.ltx2 import presets, schedule  # noqa: E402
+from reelforge.engines.ltx2 import presets, schedule, tiny25  # noqa: E402
 from reelforge.engines.ltx2 import tiny as ltx2_tiny  # noqa: E402
 
 TEXT_TOKENS = 16
@@ -62,11 +62,22 @@ GUIDANCE = {
 }
 
 
+TINY_MODELS = {
+    "ltx2": (ltx2_tiny.TINY, ltx2_tiny.build_ltx2_pipeline),
+    "ltx25": (tiny25.TINY25, tiny25.build_ltx25_pipeline),
+}
+
+
+@pytest.mark.parametrize("engine", TINY_MODELS)
 @pytest.mark.parametrize("tier", GUIDANCE)
-def test_ltx2_step_count_equals_the_stock_pipeline(tier):
+def test_ltx_step_count_equals_the_stock_pipeline(tier, engine):
+    """LTX-2 (text projected in the transformer) and LTX-2.5 (connectors hand each stream
+    its own width; cross-attention modulated by the other stream's sigma)."""
     guidance = GUIDANCE[tier]
     width, height, frames, fps = 64, 64, 17, 24
-    pipe, _ = ltx2_tiny.build_ltx2_pipeline(ltx2_tiny.TINY, with_upsampler=False)
+    config, build = TINY_MODELS[engine]
+    counter = flops.LTX2Counter(engine, config)
+    pipe, _ = build(config, with_upsampler=False)
     pipe.scheduler = schedule.passthrough_scheduler(pipe.scheduler)  # as the engine runs it
     real = measured_step(
         pipe,
@@ -78,9 +89,10 @@ def test_ltx2_step_count_equals_the_stock_pipeline(tier):
         num_frames=frames,
         frame_rate=fps,
         max_sequence_length=TEXT_TOKENS,
+        use_cross_timestep=counter.cross_timestep,
         **guidance.pipeline_kwargs(),
     )
-    counter = flops.LTX2Counter(ltx2_tiny.TINY)
+    assert counter.cross_timestep == (engine == "ltx25")
     assert counter.step(guidance, width, height, frames, fps, text_tokens=TEXT_TOKENS) == real
     passes = [name for name, _, _ in counter.passes(guidance)]
     assert passes == (["plain"] if tier == "budget" else ["CFG pair", "STG", "modality"])
@@ -138,8 +150,15 @@ def test_the_committed_numbers_are_what_the_bench_counts_now():
     from reelforge.lineup import TIERS, compute
 
     row = flops.Lineup().row(TIERS["budget"], "720p")
-    entry = compute.COUNTED["tiers"]["budget"]["720p"]
+    entry = compute.COUNTED["tiers"]["budget"]["ltx2_distilled"]["720p"]
     assert [(p.what, p.calls, p.flops) for p in row.parts] == [
         (p["what"], p["calls"], p["flops"]) for p in entry["parts"]
     ]
     assert row.flops_per_second == entry["flops_per_output_second"]
+
+
+def test_each_refine_counts_its_models_lora_rank():
+    """The rank is read from the file each engine loads: LTX-2's
+    ``ltx-2-19b-distilled-lora-384``, LTX-2.5's ``ltx-2.5-22b-distilled-lora-450-bf16``."""
+    assert flops.lora_rank("ltx2") == 384
+    assert flops.lora_rank("ltx25") == 450

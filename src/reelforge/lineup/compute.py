@@ -1,18 +1,20 @@
-"""Seconds of compute per second of output, per tier and resolution: measured, or counted.
+"""Seconds of compute per second of output, per tier, engine and resolution: measured, or counted.
 
-Two sources, the first that has the tier and resolution wins:
+A tier renders with its default engine, or with another it offers when a request names it
+(``model``: cinema runs LTX-2.5 and offers LTX-2), so every number is per engine too. Two
+sources, the first that has the tier, engine and resolution wins:
 
 1. :data:`MEASURED`: what ``BENCHMARKS.md`` holds a measurement of (every entry names its
    row there; a test checks the row exists and says the same). Only the animatic so far:
    no GPU tier has been timed on real hardware.
-2. ``compute.json``: the FLOPs a 5 s clip of each GPU tier × resolution runs, counted by
+2. ``compute.json``: the FLOPs a 5 s clip of each GPU tier × engine × resolution runs, counted by
    ``bench/flops.py`` (``FlopCounterMode`` on the full-size architectures, every stage,
    guidance pass, text encode and decode; its ``how`` field says with what), turned into
    seconds at :data:`UTILISATION` of :data:`GPU_PEAK_FLOPS`. An estimate, and every
    place that shows it says so: "estimated on H100 (not measured)".
 
 A CPU tier at a resolution with no measurement (the animatic at 4K) is its nearest
-measured resolution scaled by pixel count, also marked "not measured".
+measured resolution (same engine) scaled by pixel count, also marked "not measured".
 
 No torch here: the JSON is read as data when the lineup is imported.
 """
@@ -20,10 +22,8 @@ No torch here: the JSON is read as data when the lineup is imported.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
 from dataclasses import dataclass
 from importlib import resources
-from types import MappingProxyType
 from typing import Any
 
 from ..spec import limits
@@ -57,6 +57,7 @@ class Measured:
     """
 
     tier: str
+    engine: str
     resolution: str
     hardware: str
     frames_per_second: float
@@ -72,8 +73,12 @@ class Measured:
 MEASURED: tuple[Measured, ...] = (
     # BENCHMARKS.md, "MP4 assembly (CPU)": the whole reelforge.render path of the animatic
     # (render, H.264 + AAC, poster, sidecar), 2026-11-24, AMD EPYC, 2 cores.
-    Measured("animatic", "720p", "2-core CPU", 56, 24, "`reelforge.render` animatic 720p"),
-    Measured("animatic", "1080p", "2-core CPU", 26, 24, "`reelforge.render` animatic 1080p"),
+    Measured(
+        "animatic", "animatic", "720p", "2-core CPU", 56, 24, "`reelforge.render` animatic 720p"
+    ),
+    Measured(
+        "animatic", "animatic", "1080p", "2-core CPU", 26, 24, "`reelforge.render` animatic 1080p"
+    ),
 )
 
 
@@ -101,13 +106,14 @@ def _load() -> dict[str, Any]:
 
 
 COUNTED: dict[str, Any] = _load()
-"""``compute.json``: ``how``, ``date``, ``clip_seconds`` and ``tiers`` → resolution →
-``flops_per_output_second`` with the parts it was summed from."""
+"""``compute.json``: ``how``, ``date``, ``clip_seconds`` and ``tiers`` → tier → engine →
+resolution → ``flops_per_output_second`` with the parts it was summed from."""
 
 
-def flops_per_second(tier: str, resolution: str) -> float | None:
-    """Counted FLOPs per second of output of ``tier`` at ``resolution`` (``None``: not counted)."""
-    entry = COUNTED["tiers"].get(tier, {}).get(resolution)
+def flops_per_second(tier: str, engine: str, resolution: str) -> float | None:
+    """Counted FLOPs per second of output of ``tier`` on ``engine`` at ``resolution``
+    (``None``: not counted)."""
+    entry = COUNTED["tiers"].get(tier, {}).get(engine, {}).get(resolution)
     return None if entry is None else float(entry["flops_per_output_second"])
 
 
@@ -116,14 +122,15 @@ def estimated_seconds(flops: float) -> float:
     return flops / (GPU_PEAK_FLOPS * UTILISATION)
 
 
-def speed(tier: str, resolution: str) -> Speed:
-    """The speed of ``tier`` at ``resolution``: measured if ``BENCHMARKS.md`` has it, else
-    counted FLOPs on :data:`GPU`, else a measured resolution of the tier scaled by pixels."""
-    measured = {m.resolution: m for m in MEASURED if m.tier == tier}
+def speed(tier: str, engine: str, resolution: str) -> Speed:
+    """The speed of ``tier`` on ``engine`` at ``resolution``: measured if ``BENCHMARKS.md``
+    has it, else counted FLOPs on :data:`GPU`, else a measured resolution of the tier and
+    engine scaled by pixels."""
+    measured = {m.resolution: m for m in MEASURED if (m.tier, m.engine) == (tier, engine)}
     if resolution in measured:
         m = measured[resolution]
         return Speed(m.seconds, m.hardware, measured=True)
-    flops = flops_per_second(tier, resolution)
+    flops = flops_per_second(tier, engine, resolution)
     if flops is not None:
         return Speed(estimated_seconds(flops), GPU, measured=False)
     if measured:
@@ -132,10 +139,6 @@ def speed(tier: str, resolution: str) -> Speed:
         pixels = (side[resolution] / side[nearest.resolution]) ** 2
         return Speed(nearest.seconds * pixels, nearest.hardware, measured=False)
     raise KeyError(
-        f"no speed for tier {tier!r} at {resolution}: neither measured (compute.MEASURED) "
-        f"nor counted ({COMPUTE_FILE}; run bench/flops.py --write)"
+        f"no speed for tier {tier!r} on {engine} at {resolution}: neither measured "
+        f"(compute.MEASURED) nor counted ({COMPUTE_FILE}; run bench/flops.py --write)"
     )
-
-
-def speeds(tier: str, resolutions: tuple[str, ...]) -> Mapping[str, Speed]:
-    return MappingProxyType({r: speed(tier, r) for r in resolutions})

@@ -36,13 +36,15 @@ class Estimate:
 
 
 def estimate(request: AnyRequest, tier: Tier, duration: float) -> Estimate:
-    """Credits (rounded up to whole credits) and expected compute time for ``request``."""
+    """Credits (rounded up to whole credits) and expected compute time for ``request``,
+    timed on the engine its ``model`` names (the tier's default when it names none)."""
     audio = bool(request.audio) and tier.audio not in ("none", "user", "reference")
     per_second = tier.price_per_second(request.resolution, audio)
+    model = request.model
     if request.resolution in tier.resolutions:
-        speed = tier.speed_for(request.resolution)
+        speed = tier.speed_for(request.resolution, model)
     else:  # priced at the tier's slowest resolution
-        speed = max((tier.speed_for(r) for r in tier.resolutions), key=lambda s: s.seconds)
+        speed = max((tier.speed_for(r, model) for r in tier.resolutions), key=lambda s: s.seconds)
     return Estimate(
         credits=math.ceil(per_second * duration - 1e-9),
         seconds=speed.seconds * duration,

@@ -269,8 +269,9 @@ class Tier:
     ``reference`` (the reference video's), ``user`` (the user's file), ``tts`` (spoken
     dialogue), ``none``.
     ``speed`` (derived, :mod:`.compute`) maps a resolution to seconds of compute per second
-    of output: measured where BENCHMARKS.md has it, else counted FLOPs on an H100;
-    ``speed_for`` says which and on what hardware.
+    of output on the tier's default engine: measured where BENCHMARKS.md has it, else
+    counted FLOPs on an H100; ``speed_for`` says which and on what hardware, for the
+    default engine or the one a request's ``model`` names.
     """
 
     name: str
@@ -297,8 +298,9 @@ class Tier:
                 f"tier {self.name!r}: default resolution {self.default_resolution!r} is not one "
                 f"it offers ({', '.join(self.resolutions)})"
             )
-        for resolution in self.resolutions:  # measured or counted: a missing one fails here
-            compute.speed(self.name, resolution)
+        for engine in (self.engine, *self.models):  # measured or counted: a missing one fails here
+            for resolution in self.resolutions:
+                compute.speed(self.name, engine, resolution)
 
     @property
     def traits(self) -> EngineTraits:
@@ -321,14 +323,16 @@ class Tier:
     def fps_for(self, workflow: str) -> int:
         return self.avatar_fps if workflow == "avatar" else self.fps
 
-    def speed_for(self, resolution: str) -> Speed:
-        """Seconds of compute per second of output at ``resolution``, where the number comes
-        from (measured, or estimated from counted FLOPs) and on what hardware."""
-        return compute.speed(self.name, resolution)
+    def speed_for(self, resolution: str, model: str | None = None) -> Speed:
+        """Seconds of compute per second of output at ``resolution`` on the engine ``model``
+        names (None: the tier's default), where the number comes from (measured, or
+        estimated from counted FLOPs) and on what hardware."""
+        return compute.speed(self.name, self.engine_for(model), resolution)
 
     @property
     def speed(self) -> Mapping[str, float]:
-        """Seconds of compute per second of output, per resolution the tier offers."""
+        """Seconds of compute per second of output on the tier's default engine, per
+        resolution the tier offers."""
         return MappingProxyType({r: self.speed_for(r).seconds for r in self.resolutions})
 
     def price_per_second(self, resolution: str, audio: bool) -> float:
