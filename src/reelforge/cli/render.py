@@ -260,6 +260,7 @@ def estimate(
     duration: Duration = None,
     resolution: Resolution = None,
     tier: Tier = None,
+    model: Model = None,
     audio: AudioFlag = True,
     draft: Annotated[bool, typer.Option("--draft")] = False,
 ) -> None:
@@ -270,7 +271,7 @@ def estimate(
     from ..spec.requests import TextToVideo
 
     try:
-        data: dict[str, Any] = {"prompt": prompt, "duration": duration, "resolution": resolution, "audio": audio, "draft": draft, "tier": tier}
+        data: dict[str, Any] = {"prompt": prompt, "duration": duration, "resolution": resolution, "audio": audio, "draft": draft, "tier": tier, "model": model}
         if workflow in ("text2video", "image2video"):
             request = with_script_shots(TextToVideo(**with_default_resolution({**data, "workflow": "text2video"})))
             length = request.duration or limits.DEFAULT_DURATION_S

@@ -219,3 +219,23 @@ def test_full25_is_the_22b_model_on_the_meta_device():
     assert np.prod(vocoder["upsample_factors"]) == FULL25["audio_vae"]["mel_hop_length"]
     assert np.prod(vocoder["bwe_upsample_factors"]) == 3 * vocoder["hop_length"]
     assert set(FULL25) == set(TINY25)
+
+
+def test_the_estimate_times_the_model_asked_for():
+    def about(*extra):
+        result = subprocess.run(
+            [sys.executable, "-m", "reelforge", "estimate", "A fox.", "--tier", "cinema", *extra],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+        return " ".join(result.stdout.split())
+
+    from reelforge.lineup.tiers import TIERS
+
+    cinema = TIERS["cinema"]
+    default, ltx2 = about("-r", "1080p"), about("-r", "1080p", "--model", "ltx2")
+    assert f"about {cinema.speed_for('1080p') * 5:.0f} s" in default
+    assert f"about {cinema.speed_for('1080p', 'ltx2') * 5:.0f} s" in ltx2 and ltx2 != default
+    assert "estimated on H100 (not measured)" in default
