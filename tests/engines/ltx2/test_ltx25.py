@@ -230,7 +230,7 @@ def test_the_estimate_times_the_model_asked_for():
             timeout=120,
         )
         assert result.returncode == 0, result.stderr
-        return " ".join(result.stdout.split())
+        return " ".join((result.stdout + result.stderr).split())  # rich: the console's stream
 
     from reelforge.lineup.tiers import TIERS
 
