@@ -28,7 +28,7 @@ from typing import Any
 
 import torch
 
-from .tiny import DISTILLED_SCHEDULER, TINY, _defaults, build_tokenizer
+from .tiny import DISTILLED_SCHEDULER, FULL, TINY, _defaults, build_tokenizer
 
 LORA_FILE = "ltx-2.5-22b-distilled-lora-450-bf16.safetensors"
 DEV_FOLDER = "transformer_full"
@@ -268,25 +268,7 @@ FULL25: dict[str, Any] = {
     ),
     "vae_framewise": None,  # keep diffusers' defaults
     # dfs-conv get_ltx2_audio_vae_config("2.5"): "Same config as LTX-2.0 / 2.3".
-    "audio_vae": dict(
-        base_channels=128,
-        output_channels=2,
-        ch_mult=(1, 2, 4),
-        num_res_blocks=2,
-        attn_resolutions=None,
-        in_channels=2,
-        resolution=256,
-        latent_channels=8,
-        norm_type="pixel",
-        causality_axis="height",
-        dropout=0.0,
-        mid_block_add_attention=False,
-        sample_rate=16000,
-        mel_hop_length=160,
-        is_causal=True,
-        mel_bins=64,
-        double_z=True,
-    ),
+    "audio_vae": FULL["audio_vae"],
     # dfs-conv get_ltx2_vocoder_config("2.5") ("Same config as LTX-2.3"), built as
     # LTX2VocoderWithBWE (convert_ltx2_vocoder: versions 2.3 and 2.5).
     "vocoder": dict(
