@@ -333,6 +333,7 @@ class LTX2Engine(DiffusersEngine):
             )
             tokens = grid.frames * grid.height * grid.width
             raw = video_latents(pipe, v[:, :tokens], grid.frames, grid.height, grid.width)
+        assert raw is not None, "a segment has at least one stage"
         frames = decode_raw(pipe, raw, generator)
         clip = self.to_clip(
             require_finite(frames, f"the video decode of segment {segment.index + 1}"), segment.fps

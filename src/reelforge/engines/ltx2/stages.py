@@ -39,7 +39,8 @@ def run_stages(
 
     generator = engine.generator(segment.seed)
     steps = StageProgress(progress, plan)
-    video = audio = None
+    video: torch.Tensor | None = None
+    audio: torch.Tensor | None = None
     for stage in plan:
         engine.use_weights(stage.weights)
         first = stage.start == "noise"
@@ -59,6 +60,7 @@ def run_stages(
         where = f"{stage.name} of segment {segment.index + 1}"
         require_finite(video, where)
         require_finite(audio, f"the sound of {where}")
+    assert video is not None and audio is not None, "a segment has at least one stage"
     frames = decode_raw(pipe, video, generator)
     require_finite(frames, f"the video decode of segment {segment.index + 1}")
     sound = decode_raw_audio(pipe, audio) if segment.audio else None
