@@ -168,7 +168,10 @@ def test_wan_tiers_one_stage_with_the_schedulers_sigmas(offline, tmp_path, comma
         assert stage["steps"] == recipe.steps and stage["guidance"] == {
             "guidance_scale": recipe.guidance_scale
         }
-        assert stage["sigmas"] == list(wan_schedule.flow_sigmas(recipe.steps))
+        shift = wan_schedule.flow_shift(recipe.model, seg["width"], seg["height"])
+        assert shift == {"wan": 5.0, "wan_vace": 16.0, "wan_animate": 5.0}[engine]  # any size
+        assert stage["sigmas"] == list(wan_schedule.flow_sigmas(recipe.steps, shift))
+        assert stage["scheduler"].endswith(f"shift {shift:g})")
         assert stage["sigmas"][0] < 1.0 and stage["sigmas"][-1] == 0.0
     assert {"turbo": "wan", "omni": "wan_vace", "motion": "wan_animate"}[command] == engine
 

@@ -15,16 +15,21 @@ from tests.engines.wan.conftest import segment  # noqa: E402
 
 @pytest.mark.parametrize("kind", ["ti2v", "vace", "animate"])
 @pytest.mark.parametrize("steps", [1, 2, 20, 50])
-def test_flow_sigmas_are_the_wan_schedulers(kind, steps):
+@pytest.mark.parametrize("size", [(1280, 720), (832, 480)])
+def test_flow_sigmas_are_the_wan_schedulers(kind, steps, size):
+    """The sigmas the dry run prints are those of the Hub scheduler the engines rebuild
+    with the model's shift at that size."""
     import diffusers
 
-    from reelforge.engines.wan_common import FULL
+    from reelforge.engines.wan_common import FULL, shifted_scheduler
 
     config = FULL[kind]
-    scheduler = getattr(diffusers, config.scheduler_class)(**config.scheduler)
+    hub = getattr(diffusers, config.scheduler_class)(**config.scheduler)
+    shift = wan_schedule.flow_shift(kind, *size)
+    scheduler = shifted_scheduler(hub, shift)
     scheduler.set_timesteps(steps)
     want = scheduler.sigmas.numpy()
-    got = np.asarray(wan_schedule.flow_sigmas(steps), np.float32)
+    got = np.asarray(wan_schedule.flow_sigmas(steps, shift), np.float32)
     assert got.shape == want.shape and np.array_equal(got, want)
 
 
@@ -49,6 +54,7 @@ def test_wan_engines_call_with_the_dry_runs_numbers(module, name, steps):
     )
     assert call["guidance_scale"] == planned.guidance_scale
     assert (call["width"], call["height"]) == (planned.width, planned.height)
+    assert cls().flow_shift(seg) == planned.shift
 
 
 def test_ltx2_layers_are_the_full_models():

@@ -23,12 +23,17 @@ from .base import Engine, SpeedOptions, StepCallback
 from .weights import locate_weights
 
 _shared: weakref.WeakValueDictionary[tuple, Any] = weakref.WeakValueDictionary()
-"""Loaded base pipelines by (engine, class, folder, device, speed options). Tiers of one engine on
-one folder (cinema, budget and avatar all run LTX-2) share one copy of the weights
+"""Loaded base pipelines by (engine, class, folder, device, dtype, speed options). Tiers of
+one engine on one folder (cinema, budget and avatar all run LTX-2) share one copy of the weights
 instead of loading it once per tier; it is freed when the last engine lets go of it.
 The registry's lock serialises loads."""
 _reports: weakref.WeakKeyDictionary[Any, Any] = weakref.WeakKeyDictionary()
 """The speed report of each shared pipeline (what ``prepare`` applied)."""
+
+
+def compute_dtype(device: torch.device) -> torch.dtype:
+    """The dtype the models compute in on ``device``: bfloat16 on a GPU, float32 elsewhere."""
+    return torch.bfloat16 if device.type == "cuda" else torch.float32
 
 
 class DiffusersEngine(Engine):
@@ -53,18 +58,32 @@ class DiffusersEngine(Engine):
         import diffusers
 
         self.device = torch.device(device)
-        self.dtype = torch.bfloat16 if self.device.type == "cuda" else torch.float32
+        self.dtype = compute_dtype(self.device)
         self.speed = speed or SpeedOptions()
         self.folder = locate_weights(self.name, self.model_path, self.tier)
-        key = (self.name, self.base_pipeline, str(self.folder.resolve()), str(self.device), self.speed)
+        key = (
+            self.name,
+            self.base_pipeline,
+            str(self.folder.resolve()),
+            str(self.device),
+            self.dtype,
+            self.speed,
+        )
         base = _shared.get(key)
         if base is None:
             cls = getattr(diffusers, self.base_pipeline)
             parts = self.replaced_components(self.folder)
-            base = self.prepare(cls.from_pretrained(self.folder, dtype=self.dtype, **parts))
+            dtype = self.component_dtypes()
+            base = self.prepare(cls.from_pretrained(self.folder, dtype=dtype, **parts))
             _shared[key], _reports[base] = base, self.speed_report
         self.speed_report = _reports.get(base)
         self._pipelines = {self.base_pipeline: base}
+
+    def component_dtypes(self) -> torch.dtype | dict[str, torch.dtype]:
+        """``from_pretrained``'s ``dtype``: :attr:`dtype` for every component here; an engine
+        whose authors keep some components in another dtype returns a dict of those, with
+        ``"default"`` for the rest (diffusers' per-component ``dtype``)."""
+        return self.dtype
 
     def replaced_components(self, folder: Path) -> dict[str, Any]:
         """Components loaded from elsewhere than ``folder``'s own subfolders (none here)."""

@@ -9,8 +9,10 @@ How a segment becomes a pipeline call
 - an end image as well (``conditioning.end_image``): ``last_image=`` — first-last-frame.
 
 Every call: ``num_frames=segment.frames`` (4k+1), the segment's size and seed (a CPU
-generator), the steps and guidance of ``wan_schedule.RECIPES["wan"]``, progress through
-``callback_on_step_end``. The clip has exactly ``segment.frames`` frames and no audio.
+generator), the steps and guidance of ``wan_schedule.RECIPES["wan"]``, the flow shift and
+default negative prompt Wan's authors use for the loaded model (``wan_schedule.MODELS``:
+TI2V-5B 5.0; Wan 2.1 I2V 3.0 at 480p), progress through ``callback_on_step_end``. The
+clip has exactly ``segment.frames`` frames and no audio.
 
 Which folder
 ------------
@@ -69,11 +71,11 @@ class WanEngine(WanEngineBase):
                     f"{self.folder} is an image-to-video Wan model: it needs a start image "
                     "(text-to-video needs Wan 2.2 TI2V-5B or a Wan T2V folder)"
                 )
-            pipe = self.pipeline("WanPipeline")
+            pipe = self.scheduled(self.pipeline("WanPipeline"), segment)
             out = pipe(num_frames=segment.frames, **self.common_kwargs(pipe, segment, progress))
             return self.finish(out.frames, segment, mode="text2video")
 
-        pipe = self.image_pipeline(keyframe=end is not None)
+        pipe = self.scheduled(self.image_pipeline(keyframe=end is not None), segment)
         out = pipe(
             image=start,
             last_image=end,
@@ -94,6 +96,19 @@ class WanEngine(WanEngineBase):
                 start = Image.fromarray(tail[0])  # this chunk's first moment, already rendered
         end = self.fitted(cond.end_image, w, h) if cond.end_image else None
         return start, end
+
+    def model_kind(self) -> str:
+        """The loaded folder's kind, whose authors' shift and negative prompt apply
+        (``wan_schedule.MODELS``): ``ti2v``, else a Wan 2.1 ``flf2v``, ``i2v`` or ``t2v``
+        layout; the recipe's (TI2V-5B) before loading."""
+        if self.base_pipeline not in self._pipelines:
+            return super().model_kind()
+        if self.expands_timesteps():
+            return "ti2v"
+        config = self._pipelines[self.base_pipeline].transformer.config
+        if config.in_channels == config.out_channels:
+            return "t2v"
+        return "flf2v" if config.pos_embed_seq_len else "i2v"
 
     def takes_images(self) -> bool:
         """Whether the loaded model conditions on images: TI2V (``expand_timesteps``) or an

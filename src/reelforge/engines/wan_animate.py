@@ -12,7 +12,8 @@ How a segment becomes a ``WanAnimatePipeline`` call
 3. ``image=`` the character image (the pipeline frames it itself), ``mode="animate"``,
    ``segment_frame_length=segment.frames`` (one pipeline segment per reelforge segment: the
    planner has already chunked the reference), the segment's size, seed and steps
-   (``wan_schedule.RECIPES["wan_animate"]``: 20 steps, guidance 1.0: Animate runs without CFG).
+   (``wan_schedule.RECIPES["wan_animate"]``: 20 steps, guidance 1.0: Animate runs without CFG;
+   flow shift 5.0, ``wan_schedule.MODELS``).
 4. **Chaining.** A chunk that continues the previous one (``continue_from_previous`` or
    ``overlap_frames`` > 0, and ``previous`` given) passes the previous clip's frames of the
    same moments as ``prev_segment_conditioning_frames`` (the pipeline accepts 1 or 5: 5 when
@@ -82,7 +83,7 @@ class WanAnimateEngine(WanEngineBase):
     def render(
         self, segment: Segment, progress: StepCallback = no_progress, previous: Clip | None = None
     ) -> Clip:
-        pipe = self.chain_pipeline()
+        pipe = self.scheduled(self.chain_pipeline(), segment)
         motion = self.motion_inputs(segment, pipe.transformer.config.motion_encoder_size)
         count, frames = self.conditioning_frames(segment, previous)
         out = pipe(

@@ -47,7 +47,14 @@ from ..media.decode import fit_image, load_image
 from ..planning.plan import Segment
 from .base import SpeedOptions, StepCallback
 from .diffusers_engine import DiffusersEngine
-from .wan_schedule import RECIPES, SCHEDULER_CLASS, SCHEDULER_CONFIG, WanRecipe
+from .wan_schedule import (
+    MODELS,
+    RECIPES,
+    SCHEDULER_CLASS,
+    SCHEDULER_CONFIG,
+    WanRecipe,
+    flow_shift,
+)
 from .weights import PIPELINE_INDEX, locate_weights
 
 # --------------------------------------------------------------------------- configs
@@ -465,6 +472,35 @@ def save_tiny_wan(folder: str | Path, kind: str = "t2v", *, seed: int = 0) -> Pa
 
 # --------------------------------------------------------------------------- engines
 
+FLOAT32_COMPONENTS = ("vae", "image_encoder")
+"""Components loaded in float32 whatever the transformer computes in. The VAE: Wan's own
+code builds it in float32 (Wan-Video/Wan2.2 wan/modules/vae2_2.py ``Wan2_2_VAE(dtype=
+torch.float)``, wan/modules/vae2_1.py ``Wan2_1_VAE(dtype=torch.float)``) while the DiT and
+T5 run bf16 (wan/configs/shared_config.py ``param_dtype``, ``t5_dtype``); the diffusers
+examples load ``AutoencoderKLWan`` with ``torch_dtype=torch.float32`` next to a bf16
+pipeline (diffusers 0.42.1 ``pipeline_wan.py``, ``pipeline_wan_vace.py``;
+``pipeline_wan_animate.py`` upcasts ``pipe.vae.to(torch.float32)``). The CLIP image
+encoder of I2V / Animate: float32 as in diffusers' ``pipeline_wan_i2v.py`` example (Wan's
+own code runs it in float16 under autocast: Wan2.1 wan/configs/wan_i2v_14B.py
+``clip_dtype``, Wan2.2 wan/animate.py)."""
+
+
+def shifted_scheduler(scheduler: Any, shift: float) -> Any:
+    """``scheduler`` rebuilt with flow shift ``shift`` (``flow_shift`` of a flow-sigma
+    scheduler such as the Wan repositories' UniPC, ``shift`` of
+    ``FlowMatchEulerDiscreteScheduler``); ``scheduler`` itself when it already has it, or
+    has no fixed flow shift."""
+    config = scheduler.config
+    if config.get("use_flow_sigmas"):
+        key = "flow_shift"
+    elif "shift" in config and not config.get("use_dynamic_shifting"):
+        key = "shift"
+    else:
+        return scheduler
+    if float(config[key]) == shift:
+        return scheduler
+    return type(scheduler).from_config(config, **{key: shift})
+
 
 class WanEngineBase(DiffusersEngine):
     """What the Wan engines share when they call their pipelines."""
@@ -488,6 +524,27 @@ class WanEngineBase(DiffusersEngine):
     def guidance_scale(self) -> float:
         return self.recipe.guidance_scale
 
+    def model_kind(self) -> str:
+        """The kind of Wan model loaded (a key of ``wan_schedule.MODELS``): the recipe's."""
+        return self.recipe.model
+
+    def flow_shift(self, segment: Segment) -> float:
+        """The flow shift Wan's authors sample this model with at the segment's size."""
+        return flow_shift(self.model_kind(), segment.width, segment.height)
+
+    def component_dtypes(self) -> torch.dtype | dict[str, torch.dtype]:
+        """:attr:`dtype` for the transformer and text encoder, float32 for
+        :data:`FLOAT32_COMPONENTS`."""
+        if self.dtype == torch.float32:
+            return self.dtype
+        return {"default": self.dtype, **dict.fromkeys(FLOAT32_COMPONENTS, torch.float32)}
+
+    def scheduled(self, pipe: Any, segment: Segment) -> Any:
+        """``pipe`` with its scheduler rebuilt for the segment's flow shift
+        (:meth:`flow_shift`); every Wan engine calls this right before the pipeline."""
+        pipe.scheduler = shifted_scheduler(pipe.scheduler, self.flow_shift(segment))
+        return pipe
+
     def load(self, device: str = "cpu", speed: SpeedOptions | None = None) -> None:
         """Load the folder's pipeline: whichever of :attr:`accepted_pipelines` it holds."""
         folder = locate_weights(self.name, self.model_path, self.tier)
@@ -507,11 +564,13 @@ class WanEngineBase(DiffusersEngine):
         return int(min(self.max_sequence_length, tokenizer_max))
 
     def common_kwargs(self, pipe: Any, segment: Segment, progress: StepCallback) -> dict[str, Any]:
-        """Arguments every Wan pipeline call takes, from the segment."""
+        """Arguments every Wan pipeline call takes, from the segment; without a negative
+        prompt, the model's default (``wan_schedule.MODELS``, Wan's ``sample_neg_prompt``)."""
         steps = segment.steps or self.default_steps
+        default_negative = MODELS[self.model_kind()].negative_prompt
         return {
             "prompt": segment.prompt,
-            "negative_prompt": segment.negative_prompt or None,
+            "negative_prompt": segment.negative_prompt or default_negative,
             "height": segment.height,
             "width": segment.width,
             "num_inference_steps": steps,

@@ -26,7 +26,8 @@ How a segment becomes a ``WanVACEPipeline`` call
      them under the prompt and references, Kling's ``refer_type=feature``).
    Without any of these, no ``video``/``mask`` is passed (the pipeline's own default:
    everything generated).
-3. ``num_frames=segment.frames``, size, seed, the steps and guidance of ``wan_schedule.RECIPES``.
+3. ``num_frames=segment.frames``, size, seed, the steps and guidance of ``wan_schedule.RECIPES``,
+   the authors' flow shift for VACE (16 at every size: ``wan_schedule.MODELS``).
    The reference latents are dropped by the pipeline: the clip has ``segment.frames`` frames.
    A later shot's identity anchor (shot 1's key frame) is passed as one more reference.
 """
@@ -128,7 +129,7 @@ class WanVACEEngine(WanEngineBase):
     def render(
         self, segment: Segment, progress: StepCallback = no_progress, previous: Clip | None = None
     ) -> Clip:
-        pipe = self.pipeline("WanVACEPipeline")
+        pipe = self.scheduled(self.pipeline("WanVACEPipeline"), segment)
         resolved = resolve_references(segment.prompt, segment.conditioning.references)
         video, mask = self.conditioning_video(segment, previous)
         kwargs = self.common_kwargs(pipe, segment, progress)

@@ -23,6 +23,18 @@ from reelforge.planning.plan import Conditioning, Segment  # noqa: E402
 SIZE = (32, 32)
 STEPS = 2
 FPS = 24
+REFERENCE_SHIFTS = {
+    # The flow shift Wan's own scripts use for each tiny folder's model at SIZE (a 480p-class
+    # size), written out from the authors' files: Wan2.2 wan/configs/wan_ti2v_5B.py and
+    # wan_animate_14B.py (5.0); Wan2.1 generate.py (t2v 5.0, i2v 3.0 at 480p, flf2v and
+    # vace 16). The tiny folders save shift 7.0, so an engine that kept it would differ.
+    "t2v": 5.0,
+    "ti2v": 5.0,
+    "i2v": 3.0,
+    "flf2v": 16.0,
+    "vace": 16.0,
+    "animate": 5.0,
+}
 
 
 @pytest.fixture(scope="session")
@@ -127,7 +139,8 @@ class FloatFrames:
 
 
 def stock(eng, class_name: str):
-    """The stock diffusers pipeline class on the engine's loaded components (same weights)."""
+    """The stock diffusers pipeline class on the engine's loaded components (same weights),
+    with the folder's own scheduler rebuilt with the reference shift (``REFERENCE_SHIFTS``)."""
     import inspect
 
     import diffusers
@@ -136,6 +149,11 @@ def stock(eng, class_name: str):
     params = inspect.signature(cls.__init__).parameters
     base = eng._pipelines[eng.base_pipeline]
     kwargs = {k: v for k, v in base.components.items() if k in params}
+    saved = diffusers.FlowMatchEulerDiscreteScheduler.from_pretrained(eng.folder / "scheduler")
+    assert saved.config.shift != REFERENCE_SHIFTS[eng.folder.name]
+    kwargs["scheduler"] = diffusers.FlowMatchEulerDiscreteScheduler.from_pretrained(
+        eng.folder / "scheduler", shift=REFERENCE_SHIFTS[eng.folder.name]
+    )
     kwargs.update(
         {
             k: base.config[k]
