@@ -3,16 +3,29 @@
 
 Cases:
 
-- ``ltx2`` — **LTX-2 text-to-video with audio, 5 s at 1080p** (1920×1088, 121 frames,
-  24 fps), rendered by the engine exactly as a task renders it: in stages
-  (``engines/ltx2/schedule.py``), through ``LTX2Engine.render``. For each tier in
-  ``--tiers`` (default ``cinema,budget``):
+- ``ltx`` — **LTX text-to-video with audio, 5 s at 1080p** (1920×1088, 121 frames, 24 fps),
+  rendered by the engines exactly as a task renders it: in stages
+  (``engines/ltx2/schedule.py``), through the engine's ``render``. One run per tier and
+  engine (``StagedRun``: each tier's default engine from the lineup, then the others it
+  offers), always in this order; ``--tiers`` picks some (default all three):
 
-  - ``cinema`` (engine ``ltx2``): stage 1 at 960×544 on the dev transformer, 40 steps with
-    CFG + STG + modality guidance (3 transformer calls, 4 passes, per step); the latent
-    upsampler ×2; stage 2 at 1920×1088, 3 steps with the distilled LoRA, no guidance.
-  - ``budget`` (engine ``ltx2_distilled``): the distilled checkpoint, 8 steps at 960×544,
-    the upsampler, 3 steps at 1920×1088, no guidance anywhere.
+  - ``cinema`` (engine ``ltx25``, LTX-2.5 22B, the tier's default): stage 1 at 960×544 on
+    the dev transformer, 30 steps with CFG + STG (block 28) + modality guidance (3
+    transformer calls, 4 passes, per step) and cross-attention modulated by the other
+    modality's timestep (``use_cross_timestep``); the latent upsampler ×2; stage 2 at
+    1920×1088, 3 steps with the distilled LoRA (rank 450), no guidance; the audio through
+    the 48 kHz vocoder with bandwidth extension. Gemma 4 12B encodes the prompt.
+  - ``budget`` (engine ``ltx2_distilled``, LTX-2 19B distilled): 8 steps at 960×544, the
+    upsampler, 3 steps at 1920×1088, no guidance anywhere.
+  - ``cinema (ltx2)`` (``--tiers cinema:ltx2``; engine ``ltx2``, LTX-2 19B, what a cinema
+    request with ``model=ltx2`` renders): as cinema with LTX-2's reference parameters — 40
+    steps, STG block 29, the rank-384 LoRA, Gemma 3 12B, the 24 kHz vocoder.
+
+  Each model is built on the GPU, its runs rendered, and freed before the next is built
+  (LTX-2.5 for cinema, then LTX-2 for budget and cinema (ltx2)): the GPU never holds both
+  (in bf16 with its upsampler LTX-2.5 is 70.9 GB — a 19.0 B transformer, Gemma 4 11.9 B,
+  connectors 3.2 B —, LTX-2 68.7 GB; each build's record says how much GPU memory was
+  still held when it began).
 
   Timed per phase, the device synchronised at every boundary: each stage (size, weights,
   steps, seconds; *prep*: what runs before its first step — text encoding, latents; seconds
@@ -22,17 +35,21 @@ Cases:
   vocoder), the rest (*output*: NaN checks, frames to 8 bits, the clip), the total, and the
   peak GPU memory of each phase. The phases add up to the render's wall time.
 
-  What the random weights stand for: **cinema**'s LoRA is a random rank-384 LoRA on every
-  ``nn.Linear`` of the transformer (3.77 B values, 7.5 GB in bf16: the size of Lightricks'
-  ``ltx-2-19b-distilled-lora-384.safetensors``), drawn on the GPU and loaded from memory
-  through the same diffusers conversion and PEFT layers as the file
-  (``lora.load_distilled_lora``), so no 7.5 GB file is written and read back; the engine
-  loads that file once per process, not per render, so its reading is no part of a render
-  either. **budget** runs ``LTX2DistilledEngine`` on the *same* random transformer: the
-  distilled checkpoint is the dev model's architecture (diffusers builds it from the dev
-  folder's ``transformer/config.json``), so random weights in either time the same, and a
-  second 38 GB copy would only cost memory. The pipeline is built in memory on the GPU
-  (``tiny.build_ltx2_pipeline(FULL)``), never written to disk.
+  What the random weights stand for: a dev engine's LoRA is a random LoRA of the model's
+  rank on every ``nn.Linear`` of the transformer — LTX-2.5: rank 450, 4.83 B values,
+  9.7 GB in bf16 (an upper bound: Lightricks' ``ltx-2.5-22b-distilled-lora-450-bf16``
+  is 8.9 GB, so it covers fewer layers); LTX-2: rank 384, 3.77 B values, 7.5 GB
+  (``ltx-2-19b-distilled-lora-384``) —
+  drawn on the GPU and loaded from memory through the same diffusers conversion and PEFT
+  layers as the file (``lora.load_distilled_lora``), so no such file is written and read
+  back; the engine loads its file once per process, not per render, so its reading is no
+  part of a render either. **budget** runs ``LTX2DistilledEngine`` on the *same* random
+  LTX-2 transformer as cinema (ltx2): the distilled checkpoint is the dev model's
+  architecture (diffusers builds it from the dev folder's ``transformer/config.json``), so
+  random weights in either time the same, and a second 38 GB copy would only cost memory
+  (likewise LTX-2.5's distilled ``transformer/`` and dev ``transformer_full/``: one is
+  built). The pipelines are built in memory on the GPU (``tiny.build_ltx2_pipeline(FULL)``,
+  ``tiny25.build_ltx25_pipeline(FULL25)``), never written to disk.
 
   The stock-vs-engine comparison this script ran before for LTX-2 no longer applies: the
   engine's stages *are* stock pipeline calls (one per stage, with the planned sigmas), so
@@ -45,29 +62,32 @@ Cases:
   must be 0).
 
 Each run gets a warm-up first (kernels, allocator; compilation when a preset compiles):
-LTX-2 renders the same tier at 512×320×9 frames (at full size when the preset compiles),
+LTX renders the same run at 512×320×9 frames (at full size when the preset compiles),
 Wan one step at full size. ``--presets`` applies the speed presets in turn to the same
 pipeline (FP8 last: it cannot be undone); ``--low-vram`` also renders from a fresh
-pipeline with offloading under a memory cap (24 GB LTX-2 cinema, 12 GB Wan).
+pipeline with offloading under a memory cap (24 GB: cinema on LTX-2.5; 12 GB Wan).
 
 **Every result is a JSON line on stdout the moment it is measured** (and appended to
 ``--jsonl FILE``, flushed), so a run cut short keeps everything it measured;
 ``--report FILE`` turns such lines into the markdown table (``--write`` appends it to
-BENCHMARKS.md). ``--budget-s S`` bounds the whole run: before building a case or starting
-a run, its expected duration (measured earlier in the run, else ``H200_EXPECTED_S``) is
-checked against the time left, and what does not fit is skipped with a ``skip`` line.
+BENCHMARKS.md). ``--budget-s S`` bounds the whole run: before building a model (with its
+first run) or starting a run, its expected duration (measured earlier in the run, or
+scaled from a like step measured there — ``LIKE``; else ``H200_EXPECTED_S``) is checked
+against the time left, and what does not fit is skipped with a ``skip`` line: cinema
+(ltx2), last, is the first to go.
 
-``--tiny`` runs the same harness on the CPU with the tiny test configurations (seconds);
-that is what ``tests/bench`` runs.
+``--tiny`` runs the same harness on the CPU with the tiny test configurations (``TINY25``
+and ``TINY``; seconds); that is what ``tests/bench`` runs.
 
     python bench/gpu.py --tiny
-    python bench/gpu.py --cases ltx2 --presets quality --budget-s 520 --jsonl out.jsonl
+    python bench/gpu.py --cases ltx --presets quality --budget-s 520 --jsonl out.jsonl
     python bench/gpu.py --report out.jsonl --write
 
 **On the lent H200** (device README: /work/.library/device/README.md). The image has
 torch 2.11 + CUDA 13, transformers 5.17, huggingface_hub 1.33, accelerate, safetensors,
 tokenizers, sentencepiece, numpy, Pillow; it lacks diffusers, PyAV and pydantic, and its
-transformers is too old for diffusers 0.42's LTX-2 imports (Gemma 4 classes: ≥ 5.24).
+transformers is too old for diffusers 0.42's LTX-2 imports and for LTX-2.5's text encoder
+(Gemma 4 classes, ``Gemma4UnifiedForConditionalGeneration``: ≥ 5.24).
 ``bench/gpu_wheels.txt`` pins what to carry (57.4 MiB of wheels, PyAV 34 of them; with the
 ~3 MiB tree that fits the 64 MiB a call may carry). The tool sends the checkout the session
 was started in (the lead's), so in *that* repository's root, once::
@@ -83,26 +103,37 @@ then one ``run`` call with ``carry: [".whl"]`` and ``timeout_s: 600`` (one comma
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade
       --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site:$PWD/src || exit;
       export PYTHONUNBUFFERED=1; nvidia-smi -L; set -o pipefail;
-      timeout 570 python3 bench/gpu.py --cases ltx2 --presets quality --budget-s 520
-      --jsonl $OUT/ltx2.jsonl 2>&1 | tee $OUT/log.txt
+      timeout 570 python3 bench/gpu.py --cases ltx --presets quality --budget-s 520
+      --jsonl $OUT/ltx.jsonl 2>&1 | tee $OUT/log.txt
 
-(one line). Back here: ``python bench/gpu.py --report <files_at>/ltx2.jsonl --write``
+(one line). Back here: ``python bench/gpu.py --report <files_at>/ltx.jsonl --write``
 appends the table to BENCHMARKS.md — also from the lines of a run that was cut short.
 
 **Device time (an estimate: nothing has run on a GPU yet).** FLOPs counted on the meta
-device for the full transformer (bf16, 1024 text tokens, 126 audio tokens): one pass is
-0.275 PFLOP at 960×544×121 (8,160 video tokens) and 1.71 PFLOP at 1920×1088×121 (32,640);
-the rank-384 LoRA adds about 0.14 PFLOP to a stage-2 pass. Cinema: stage 1, 40 steps × 4
-passes = 44 PFLOP (≥ 56 s at the 790 TFLOP/s measured on this machine's bf16 matrix
-products; ≈ 80–110 s, ≈ 2–2.7 s/step, at a realistic 50–70 % MFU); stage 2, 3 × 1.85 PFLOP
-(≈ 10 s); the tiled video decode, 0.41 PFLOP of 3-D convolutions (≈ 5–15 s); upsampler
-0.02 PFLOP. Budget: 8 × 0.275 + 3 × 1.71 = 7.3 PFLOP (≈ 15 s) + decodes. With the build
-(random init of 67.7 GB on the GPU, ≈ 1–2 min with the imports), the LoRA and two small
-warm-ups, the command runs ≈ 5–6 min; with the machine's start and the transfers, ≈ 8 min
-of the 15-minute lease: room for one full run, not two. (The single-stage estimate in
-``../shared/notes/gpu-audit.md``, ≥ 9 s/step at 1080p for 4 passes of 1.75 PFLOP, no
-longer applies: the 4 guidance passes now run on a quarter of the tokens, 1.1 PFLOP per
-step, and the full size gets 3 single-pass steps.)
+device for the full transformers (bf16, 1024 text tokens; BENCHMARKS.md's FLOP table,
+``bench/flops.py``): a step of stage 1 at 960×544×121 (8,160 video tokens) with its four
+passes is 1.07 PFLOP on either model; a stage-2 step at 1920×1088×121 (32,640 tokens) is
+1.90 PFLOP on LTX-2.5 with its rank-450 LoRA, 1.85 on LTX-2 with rank 384, 1.71 without.
+At the 790 TFLOP/s measured on this machine's bf16 matrix products the floor is 1.27 ms per
+TFLOP; a realistic 50–70 % MFU is 1.45–2.0 ms.
+
+- cinema (LTX-2.5): 38.8 PFLOP per 5 s clip — stage 1, 30 × 1.07 = 32.2 PFLOP (≥ 41 s;
+  ≈ 46–65 s, 1.5–2.2 s/step), stage 2, 3 × 1.90 = 5.7 PFLOP (≈ 8–11 s), the tiled video
+  decode 0.79 PFLOP of 3-D convolutions (≈ 5–20 s: LTX-2.5's decoder is heavier), Gemma 4
+  and the upsampler 0.1: ≈ 60–100 s with the decodes;
+- budget: 7.8 PFLOP — 8 × 0.275 + 3 × 1.71 + the decode 0.41 (≈ 15–25 s);
+- cinema (ltx2): 49.0 PFLOP — 40 × 1.07 = 42.9 PFLOP (≈ 62–86 s), 3 × 1.85, decode 0.41:
+  ≈ 80–110 s.
+
+With the builds (random init of 70.9 GB, then 68.7 GB, on the GPU: ≈ 1–2 min each, the
+first with the imports), the two LoRAs and a small warm-up per run, all three runs take
+≈ 6–10 min: more than the ≈ 8.7 min that ``--budget-s 520`` leaves once the machine's
+start, the transfers and the install are paid from the 15-minute lease. Cinema (LTX-2.5)
+and budget fit (≈ 4–7 min); cinema (ltx2) runs when what was measured by then says it fits,
+else it is skipped (a second lease measures it alone: ``--tiers cinema:ltx2``). (The
+single-stage estimate in ``../shared/notes/gpu-audit.md``, ≥ 9 s/step at 1080p for 4
+passes of 1.75 PFLOP, no longer applies: the 4 guidance passes now run on a quarter of the
+tokens, 1.07 PFLOP per step, and the full size gets 3 single-pass steps.)
 """
 
 from __future__ import annotations
@@ -136,8 +167,8 @@ later): ``--budget-s`` counts from here."""
 REPO = Path(__file__).resolve().parents[1]
 BENCHMARKS = REPO / "BENCHMARKS.md"
 PRESETS = ("quality", "balanced", "fast")
-LTX2_TIERS = ("cinema", "budget")
-"""Cinema first (the headline); budget needs the LoRA off, and is quick."""
+LTX_TIERS = ("cinema", "budget")
+"""The LTX tiers timed; their engines come from the lineup (``StagedRun``)."""
 
 PEAK_BF16_TFLOPS: tuple[tuple[str, float], ...] = (
     # (substring of torch.cuda.get_device_name(), dense bf16 tensor TFLOP/s), first match wins
@@ -157,32 +188,47 @@ PEAK_BF16_TFLOPS: tuple[tuple[str, float], ...] = (
 """Datasheet peaks (dense, no sparsity); an H100 SXM or H200 here measured ~790 TFLOP/s on a
 large bf16 matmul, so 80 % MFU is the practical ceiling."""
 
-LTX2_LORA_RANK = 384
-"""Rank of Lightricks' distilled LoRA, ``ltx-2-19b-distilled-lora-384.safetensors`` (root of
-the Hub repo ``Lightricks/LTX-2``; the rank is in its name)."""
+LORA_RANKS = {
+    # Lightricks' distilled LoRAs; the rank is in each file's name.
+    "ltx25": 450,  # ltx-2.5-22b-distilled-lora-450-bf16.safetensors (Lightricks/LTX-2.5-Diffusers)
+    "ltx2": 384,  # ltx-2-19b-distilled-lora-384.safetensors (root of Lightricks/LTX-2)
+}
+"""Rank of each LTX model's distilled LoRA (``presets.Model.name`` → rank)."""
 TINY_LORA_RANK = 4
-"""The tiny test folders' LoRA rank (``save_tiny_ltx2``)."""
+"""The tiny test folders' LoRA rank (``save_tiny_ltx2``, ``save_tiny_ltx25``)."""
 FULL_LORA_SCALE = 0.005
-"""Std of the random LoRA factors at full size: ``B @ A`` then has std √384 · 0.005² ≈ 5e-4,
-a twentieth of the random base weights' (U(±1/√4096), std 0.009), so 48 blocks of it keep
-activations finite; the values do not change the time."""
+"""Std of the random LoRA factors at full size: ``B @ A`` then has std √rank · 0.005² ≈
+5e-4 (rank 384 or 450), a twentieth of the random base weights' (U(±1/√4096), std 0.009),
+so 48 blocks of it keep activations finite; the values do not change the time."""
 WARMUP_SIZE = (512, 320, 9)
-"""The LTX-2 warm-up render (width, height, frames): every stage, upsample and decode run
+"""The LTX warm-up render (width, height, frames): every stage, upsample and decode run
 once, in seconds, before the timed render (at full size instead when a preset compiles)."""
 LOW_VRAM_TIER = "cinema"
+"""``--low-vram`` renders this tier on its default engine (LTX-2.5)."""
 
 H200_EXPECTED_S: dict[tuple[str, str], float] = {
     # What a step of the run takes on an H200 (seconds, warm-up included), for --budget-s
-    # until the run has measured it. LTX-2 from the FLOPs in the module docstring at ~50 % MFU,
-    # plus margin; the builds are guesses (random init of the weights on the GPU, imports).
-    ("ltx2", "build"): 150.0,
-    ("ltx2", "lora"): 40.0,
-    ("ltx2", "cinema"): 180.0,
-    ("ltx2", "budget"): 60.0,
-    ("ltx2", "low-vram"): 900.0,  # a CPU build of 67.7 GB, then an offloaded render
+    # until the run has measured it. The renders from the FLOPs in the module docstring at
+    # ~50 % MFU, plus margin; the builds are guesses (random init of the weights on the GPU;
+    # the first also imports diffusers and transformers).
+    ("ltx", "build ltx25"): 150.0,
+    ("ltx", "build ltx2"): 120.0,
+    ("ltx", "lora ltx25"): 40.0,
+    ("ltx", "lora ltx2"): 40.0,
+    ("ltx", "cinema"): 150.0,
+    ("ltx", "budget"): 60.0,
+    ("ltx", "cinema (ltx2)"): 180.0,
+    ("ltx", "low-vram"): 900.0,  # a CPU build of 70.9 GB, then an offloaded render
     ("wan", "build"): 60.0,
     ("wan", "variant"): 60.0,
     ("wan", "low-vram"): 180.0,
+}
+LIKE: dict[tuple[str, str], tuple[str, float]] = {
+    # A step not measured yet → (a like step measured earlier in the run, factor): that
+    # step's seconds times the factor, an upper bound, before the H200 guess.
+    ("ltx", "build ltx2"): ("build ltx25", 1.0),  # 68.7 GB against 70.9, imports done
+    ("ltx", "lora ltx2"): ("lora ltx25", 1.0),  # rank 384 against 450
+    ("ltx", "cinema (ltx2)"): ("cinema", 1.3),  # 49.0 against 38.8 PFLOP (BENCHMARKS.md)
 }
 COMPILE_EXTRA_S = 120.0
 """Added to an estimate when a preset compiles (a full-size warm-up with compilation)."""
@@ -200,50 +246,110 @@ def peak_flops(device_name: str) -> float | None:
 
 @dataclass
 class Case:
-    """One benchmark case: how to build its pipeline, its engine(s) and its size."""
+    """One benchmark case: how to build its pipeline(s), its engine(s) and its size."""
 
     key: str
     title: str
-    engine_module: str
     engines: dict[str, str]
-    """Tier → engine class name (the first tier is the stock-vs-engine case's)."""
+    """Tier → engine (registry name) of the stock-vs-engine case; a staged case's come from
+    the lineup (``staged_runs``)."""
     build: Callable[..., tuple[Any, Any]]
-    """``build(tiny, dtype, device, layers)``: ``(pipeline, latent upsampler or None)``."""
+    """``build(tiny, dtype, device, layers, model)``: ``(pipeline, latent upsampler or None)``;
+    ``model``: which of a staged case's models (``StagedRun.model``), else None."""
     size: tuple[int, int]
     frames: int
     fps: int
     audio: bool
     vram_cap_gb: float
     staged: bool = False
-    """Staged engine (LTX-2): timed per stage, per tier; else stock vs engine presets."""
+    """Staged engines (LTX): timed per stage, per ``StagedRun``; else stock vs engine presets."""
     tiny_size: tuple[int, int] = (32, 32)
     tiny_frames: int = 9
 
 
-def _ltx2_config(tiny: bool, layers: int | None) -> dict[str, Any]:
-    from reelforge.engines.ltx2 import tiny as ltx2_tiny
+@dataclass(frozen=True)
+class StagedRun:
+    """One timed LTX render: a tier on one of its engines."""
 
-    config = ltx2_tiny.TINY if tiny else ltx2_tiny.FULL
+    tier: str
+    engine: str
+    """Registry name: ``ltx25``, ``ltx2``, ``ltx2_distilled``."""
+    default: bool
+    """Whether ``engine`` is the tier's default (the lineup's ``Tier.engine``)."""
+
+    @property
+    def name(self) -> str:
+        """The records' ``run`` and the table's tier column: ``cinema``, ``cinema (ltx2)``."""
+        return self.tier if self.default else f"{self.tier} ({self.engine})"
+
+    @property
+    def option(self) -> str:
+        """How ``--tiers`` names it: ``cinema``, ``budget``, ``cinema:ltx2``."""
+        return self.tier if self.default else f"{self.tier}:{self.engine}"
+
+    @property
+    def model(self) -> str:
+        """The pipeline it runs on (``presets.Model.name``): ``ltx25`` or ``ltx2`` — the
+        distilled LTX-2 checkpoint has the dev model's architecture, so budget runs on the
+        LTX-2 build (random weights in either time the same)."""
+        from reelforge.engines.ltx2 import presets
+
+        return presets.MODELS[self.engine].name
+
+
+def staged_runs(tiers: tuple[str, ...] = LTX_TIERS) -> tuple[StagedRun, ...]:
+    """Each tier's default engine (the lineup's), then the engines a request may pick
+    instead (``Tier.models``): cinema on LTX-2.5, budget, cinema on LTX-2 — the headline
+    first, the alternative last (the first ``--budget-s`` drops)."""
+    from reelforge.lineup.tiers import TIERS
+
+    return (
+        *(StagedRun(tier, TIERS[tier].engine, True) for tier in tiers),
+        *(StagedRun(tier, engine, False) for tier in tiers for engine in TIERS[tier].models),
+    )
+
+
+def model_label(model: str) -> str:
+    """``LTX-2.5 22B`` for ``ltx25`` (``presets.Model.label``)."""
+    from reelforge.engines.ltx2 import presets
+
+    return presets.MODELS[model].label
+
+
+LTX_BUILDERS: dict[str, tuple[str, str, str, str]] = {
+    # model → (module of engines/ltx2, tiny config, full-size config, pipeline builder)
+    "ltx25": ("tiny25", "TINY25", "FULL25", "build_ltx25_pipeline"),
+    "ltx2": ("tiny", "TINY", "FULL", "build_ltx2_pipeline"),
+}
+
+
+def _ltx_config(model: str, tiny: bool, layers: int | None) -> dict[str, Any]:
+    module, small, full, _ = LTX_BUILDERS[model]
+    configs = importlib.import_module(f"reelforge.engines.ltx2.{module}")
+    config = getattr(configs, small if tiny else full)
     if layers is None:
         return config
     # Full widths, fewer blocks: the full-size code path on a small machine (a CPU check).
+    # LTX-2.5 derives its connectors' text_proj_in_factor from the text encoder.
+    connectors = config["connectors"]
+    if "text_proj_in_factor" in connectors:
+        connectors = {**connectors, "text_proj_in_factor": layers + 1}
     return {
         **config,
         "transformer": {**config["transformer"], "num_layers": layers},
         "text_encoder": {**config["text_encoder"], "num_hidden_layers": layers},
-        "connectors": {**config["connectors"], "text_proj_in_factor": layers + 1},
+        "connectors": connectors,
     }
 
 
-def _build_ltx2(tiny: bool, dtype: Any, device: str, layers: int | None = None):
-    from reelforge.engines.ltx2 import tiny as ltx2_tiny
+def _build_ltx(tiny: bool, dtype: Any, device: str, layers: int | None, model: str | None):
+    assert model is not None, "an LTX build names its model"
+    module, _, _, builder = LTX_BUILDERS[model]
+    build = getattr(importlib.import_module(f"reelforge.engines.ltx2.{module}"), builder)
+    return build(_ltx_config(model, tiny, layers), dtype=dtype, device=device, with_upsampler=True)
 
-    return ltx2_tiny.build_ltx2_pipeline(
-        _ltx2_config(tiny, layers), dtype=dtype, device=device, with_upsampler=True
-    )
 
-
-def _build_wan(tiny: bool, dtype: Any, device: str, layers: int | None = None):
+def _build_wan(tiny: bool, dtype: Any, device: str, layers: int | None, model: str | None):
     from reelforge.engines import wan_common
 
     configs = wan_common.TINY if tiny else wan_common.FULL
@@ -251,12 +357,11 @@ def _build_wan(tiny: bool, dtype: Any, device: str, layers: int | None = None):
 
 
 CASES: dict[str, Case] = {
-    "ltx2": Case(
-        "ltx2",
-        "LTX-2 text-to-video + audio, 5 s 1080p",
-        "reelforge.engines.ltx2",
-        {"cinema": "LTX2Engine", "budget": "LTX2DistilledEngine"},
-        _build_ltx2,
+    "ltx": Case(
+        "ltx",
+        "LTX text-to-video + audio, 5 s 1080p",
+        {},
+        _build_ltx,
         size=(1920, 1088),
         frames=121,
         fps=24,
@@ -268,8 +373,7 @@ CASES: dict[str, Case] = {
     "wan": Case(
         "wan",
         "Wan 2.2 TI2V-5B text-to-video, 5 s 720p",
-        "reelforge.engines.wan",
-        {"turbo": "WanEngine"},
+        {"turbo": "wan"},
         _build_wan,
         size=(1280, 704),
         frames=121,
@@ -376,7 +480,7 @@ DECODE_VIDEO, DECODE_AUDIO = "decode video", "decode audio"
 
 
 class StageClock:
-    """Wall time of every phase of one staged LTX-2 render, the device synchronised at each
+    """Wall time of every phase of one staged LTX render, the device synchronised at each
     boundary; the phases partition the render.
 
     Boundaries: the step callback (with the stage plan it tells which stage a step ends),
@@ -699,11 +803,16 @@ class Harness:
             self.torch.cuda.empty_cache()
 
     def expected(self, case: str, what: str) -> float:
-        """Seconds ``what`` should take (measured earlier in this run, else the H200
-        estimate; nothing in tiny mode)."""
+        """Seconds ``what`` should take (measured earlier in this run, else scaled from a
+        like step measured there, ``LIKE``, else the H200 estimate; nothing in tiny mode)."""
         if (case, what) in self.measured:
             return self.measured[(case, what)]
-        return 0.0 if self.tiny else H200_EXPECTED_S.get((case, what), 0.0)
+        if self.tiny:
+            return 0.0
+        like, factor = LIKE.get((case, what), ("", 0.0))
+        if (case, like) in self.measured:
+            return self.measured[(case, like)] * factor
+        return H200_EXPECTED_S.get((case, what), 0.0)
 
     def fits(self, case: str, what: str, estimate: float, **fields: Any) -> bool:
         if self.budget.allows(estimate):
@@ -753,18 +862,20 @@ class Harness:
 
     def engine(
         self,
-        case: Case,
+        name: str,
         tier: str,
         pipe: Any,
         speed: Any,
         report: Any = None,
         upsampler: Any = None,
     ):
-        """The tier's engine around an in-memory pipeline: prepared with ``speed`` (the
-        pipeline placed, the options applied), or, given the ``report`` of an earlier
-        ``prepare`` of the same pipeline, sharing it as it is."""
-        module = importlib.import_module(case.engine_module)
-        engine = getattr(module, case.engines[tier])(model_path=None, tier=tier)
+        """Engine ``name`` (the registry's) for ``tier`` around an in-memory pipeline:
+        prepared with ``speed`` (the pipeline placed, the options applied), or, given the
+        ``report`` of an earlier ``prepare`` of the same pipeline, sharing it as it is."""
+        from reelforge.engines.registry import IMPLEMENTATIONS
+
+        module, _, cls = IMPLEMENTATIONS[name].partition(":")
+        engine = getattr(importlib.import_module(module), cls)(model_path=None, tier=tier)
         engine.device = self.torch.device(self.device)
         engine.dtype = self.dtype
         engine.speed = speed
@@ -778,123 +889,160 @@ class Harness:
             engine._upsampler = upsampler.to(self.device).eval()
         return engine
 
-    def run(self, case: Case, presets: tuple[str, ...], tiers: tuple[str, ...], low_vram: bool):
+    def run(
+        self, case: Case, presets: tuple[str, ...], runs: tuple[StagedRun, ...], low_vram: bool
+    ) -> None:
         if case.staged:
-            self.run_staged(case, presets, tiers, low_vram)
+            self.run_staged(case, presets, runs, low_vram)
         else:
             self.run_case(case, presets, low_vram)
 
-    def build(self, case: Case, device: str, label: str = "build") -> tuple[Any, Any] | None:
-        """The case's random-weight pipeline (and upsampler), timed; None when it failed."""
+    def held_gb(self) -> float | None:
+        """GPU memory allocated now (CUDA only)."""
+        return self.torch.cuda.memory_allocated() / 1e9 if self.cuda else None
+
+    def build(
+        self, case: Case, device: str, what: str = "build", model: str | None = None
+    ) -> tuple[Any, Any] | None:
+        """The case's random-weight pipeline (and upsampler) — a staged case's ``model`` —,
+        timed; None when it failed. Its record's ``held_gb``: the GPU memory still allocated
+        when it began (what an earlier build left behind: ≈ 0 once that one was freed)."""
+        named = {"model": model_label(model)} if model is not None else {}
+        held = self.held_gb()
         self.reset_peak()
         start = time.perf_counter()
         try:
-            pipe, upsampler = case.build(self.tiny, self.dtype, device, self.layers)
+            pipe, upsampler = case.build(self.tiny, self.dtype, device, self.layers, model)
             pipe.set_progress_bar_config(disable=True)
         except Exception as exc:  # builder missing or too big for this device
             traceback.print_exc(file=sys.stderr)
             self.failed = True
-            self.emit("build", case=case.key, what=label, completed=False, note=_short(exc))
+            self.emit("build", case=case.key, what=what, **named, completed=False, note=_short(exc))
             return None
         self.sync()
         seconds = time.perf_counter() - start
-        self.measured[(case.key, label)] = seconds
+        self.measured[(case.key, what)] = seconds
         self.emit(
             "build",
             case=case.key,
-            what=label,
+            what=what,
+            **named,
             device=device,
             seconds=seconds,
             weights_gb=_weights_gb(pipe, upsampler),
+            held_gb=held,
             completed=True,
         )
         return pipe, upsampler
 
-    # --- LTX-2: staged renders, per stage -----------------------------------------------
+    # --- LTX: staged renders, per stage -------------------------------------------------
 
     def run_staged(
-        self, case: Case, presets: tuple[str, ...], tiers: tuple[str, ...], low_vram: bool
+        self, case: Case, presets: tuple[str, ...], runs: tuple[StagedRun, ...], low_vram: bool
     ) -> None:
+        """``runs`` grouped by model, in their order: each model built, its runs rendered,
+        then freed before the next model is built (the GPU never holds two)."""
+        references: dict[str, np.ndarray] = {}
+        flops: dict[str, dict[int, float]] = {}
+        for model in dict.fromkeys(run.model for run in runs):
+            group = tuple(run for run in runs if run.model == model)
+            self.run_model(case, model, group, presets, references, flops)
+            # run_model has returned: nothing refers to its pipeline any more (compiled
+            # graphs of a preset that compiles did until the reset).
+            self.torch._dynamo.reset()
+            self.free()
+        if low_vram:
+            run = staged_runs((LOW_VRAM_TIER,))[0]
+            self.run_low_vram_staged(case, run, references.get(run.name))
+
+    def run_model(
+        self,
+        case: Case,
+        model: str,
+        runs: tuple[StagedRun, ...],
+        presets: tuple[str, ...],
+        references: dict[str, np.ndarray],
+        flops: dict[str, dict[int, float]],
+    ) -> None:
+        """``model`` built, ``runs`` rendered under each preset on it (the caller frees
+        the model once this returns). The build is skipped when it and its first run would
+        not fit ``--budget-s``."""
         from reelforge.engines.base import SpeedOptions
         from reelforge.engines.speed import undo_speed
 
-        references: dict[str, np.ndarray] = {}
-        built = (
-            self.build(case, self.device)
-            if self.fits(case.key, "build", self.expected(case.key, "build"))
-            else None
-        )
-        if built is not None:
-            pipe, upsampler = built
-            flops: dict[str, dict[int, float]] = {}
-            report = None
-            for preset in presets:
-                speed = SpeedOptions(preset=preset, low_vram=False)
-                try:
-                    if report is not None:
-                        self.set_lora(pipe, False)
-                        undo_speed(pipe, report)
-                        self.torch._dynamo.reset()
-                    report = None
-                    for tier in tiers:
-                        engine = self.engine(case, tier, pipe, speed, report, upsampler)
-                        report = engine.speed_report
-                        compiles = report is not None and report.has("compile")
-                        estimate = self.expected(case.key, tier) + (
-                            COMPILE_EXTRA_S if compiles and not self.tiny else 0.0
-                        )
-                        if tier == "cinema" and not self.has_lora(pipe):
-                            estimate += self.expected(case.key, "lora")
-                        if not self.fits(case.key, tier, estimate, preset=preset):
-                            continue
-                        self.set_lora(pipe, tier == "cinema")
-                        frames = self.staged_run(
-                            case,
-                            engine,
-                            tier,
-                            preset,
-                            f"reelforge {preset}",
-                            flops,
-                            references.get(tier),
-                            full_warmup=compiles,
-                        )
-                        if frames is not None and tier not in references:
-                            references[tier] = frames
-                except Exception as exc:
-                    traceback.print_exc(file=sys.stderr)
-                    self.failed = True
-                    self.emit(
-                        "render",
-                        case=case.key,
-                        preset=preset,
-                        label=f"reelforge {preset}",
-                        completed=False,
-                        note=_short(exc),
+        what = f"build {model}"
+        first = self.expected(case.key, what) + self.expected(case.key, runs[0].name)
+        if not self.fits(case.key, what, first):
+            return
+        built = self.build(case, self.device, what, model)
+        if built is None:
+            return
+        pipe, upsampler = built
+        engine, report = None, None
+        for preset in presets:
+            speed = SpeedOptions(preset=preset, low_vram=False)
+            try:
+                if report is not None:
+                    self.set_lora(case, pipe, None)
+                    undo_speed(pipe, report)
+                    self.torch._dynamo.reset()
+                report = None
+                for run in runs:
+                    engine = self.engine(run.engine, run.tier, pipe, speed, report, upsampler)
+                    report = engine.speed_report
+                    compiles = report is not None and report.has("compile")
+                    estimate = self.expected(case.key, run.name) + (
+                        COMPILE_EXTRA_S if compiles and not self.tiny else 0.0
                     )
-            pipe = upsampler = engine = None
-            self.free()
-        if low_vram:
-            self.run_low_vram_staged(case, references.get(LOW_VRAM_TIER))
+                    lora = None if engine.distilled else model
+                    if lora is not None and not self.has_lora(pipe):
+                        estimate += self.expected(case.key, f"lora {model}")
+                    if not self.fits(case.key, run.name, estimate, preset=preset):
+                        continue
+                    self.set_lora(case, pipe, lora)
+                    frames = self.staged_run(
+                        case,
+                        engine,
+                        run,
+                        preset,
+                        f"reelforge {preset}",
+                        flops,
+                        references.get(run.name),
+                        full_warmup=compiles,
+                    )
+                    if frames is not None and run.name not in references:
+                        references[run.name] = frames
+            except Exception as exc:
+                traceback.print_exc(file=sys.stderr)
+                self.failed = True
+                self.emit(
+                    "render",
+                    case=case.key,
+                    preset=preset,
+                    label=f"reelforge {preset}",
+                    completed=False,
+                    note=_short(exc),
+                )
 
     def has_lora(self, pipe: Any) -> bool:
         from reelforge.engines.ltx2 import lora
 
         return lora.DEFAULT_ADAPTER in pipe.get_list_adapters().get("transformer", [])
 
-    def set_lora(self, pipe: Any, wanted: bool) -> None:
-        """The random distilled LoRA loaded (cinema: the engine switches it per stage) or
-        unloaded (budget runs the distilled checkpoint, no LoRA layers)."""
+    def set_lora(self, case: Case, pipe: Any, model: str | None) -> None:
+        """The random distilled LoRA of ``model`` loaded (a dev engine switches it per
+        stage), or, for None, unloaded (the distilled checkpoint has no LoRA layers)."""
         from reelforge.engines.ltx2 import lora
 
-        if wanted == self.has_lora(pipe):
+        if (model is not None) == self.has_lora(pipe):
             return
-        if not wanted:
+        if model is None:
             pipe.unload_lora_weights()
             return
         self.sync()
         start = time.perf_counter()
         device = next(pipe.transformer.parameters()).device
-        rank = TINY_LORA_RANK if self.tiny else LTX2_LORA_RANK
+        rank = TINY_LORA_RANK if self.tiny else LORA_RANKS[model]
         state = lora.random_distilled_lora(
             pipe.transformer,
             rank=rank,
@@ -908,10 +1056,11 @@ class Harness:
         del state
         self.sync()
         seconds = time.perf_counter() - start
-        self.measured[("ltx2", "lora")] = seconds
+        self.measured[(case.key, f"lora {model}")] = seconds
         self.emit(
             "lora",
-            case="ltx2",
+            case=case.key,
+            model=model_label(model),
             rank=rank,
             values=values,
             gb=values * _itemsize(self.dtype) / 1e9,
@@ -924,34 +1073,41 @@ class Harness:
         self,
         case: Case,
         engine: Any,
-        tier: str,
+        run: StagedRun,
         preset: str,
         label: str,
         flops: dict[str, dict[int, float]],
         reference: np.ndarray | None,
         full_warmup: bool = False,
     ) -> np.ndarray | None:
-        """Warm-up, then one timed render of ``tier``, streamed phase by phase."""
+        """Warm-up, then one timed render of ``run``, streamed phase by phase."""
         run_start = time.perf_counter()
 
         segment = self.segment(case, self.steps)
         plan = engine.stages(segment)
-        count = tier not in flops and not (
+        count = run.name not in flops and not (
             engine.speed_report is not None and engine.speed_report.has("compile")
         )
         width, height, frames = self.dims(case)
-        fields = dict(case=case.key, tier=tier, preset=preset, label=label)
-        clock = StageClock(self, plan, self.emit, fields, count, flops.get(tier))
+        fields = dict(
+            case=case.key,
+            run=run.name,
+            tier=run.tier,
+            engine=run.engine,
+            preset=preset,
+            label=label,
+        )
+        clock = StageClock(self, plan, self.emit, fields, count, flops.get(run.name))
         frames_out = None
         try:
-            self.staged_warmup(case, engine, tier, preset, label, full_warmup)
+            self.staged_warmup(case, engine, fields, full_warmup)
             with clock.instrument(engine):
                 clock.begin()
                 clip = engine.render(segment, clock)
                 totals = clock.end()
             frames_out = clip.frames
             if count:
-                flops[tier] = {s.number: f for s, f in zip(plan, clock.flops, strict=True)}
+                flops[run.name] = {s.number: f for s, f in zip(plan, clock.flops, strict=True)}
             report = engine.speed_report
             self.emit(
                 "render",
@@ -984,12 +1140,10 @@ class Harness:
                 completed=False,
                 note=_short(exc) if clock.started else f"in the warm-up: {_short(exc)}",
             )
-        self.measured[(case.key, tier)] = time.perf_counter() - run_start
+        self.measured[(case.key, run.name)] = time.perf_counter() - run_start
         return frames_out
 
-    def staged_warmup(
-        self, case: Case, engine: Any, tier: str, preset: str, label: str, full: bool
-    ) -> None:
+    def staged_warmup(self, case: Case, engine: Any, fields: dict[str, Any], full: bool) -> None:
         dims = self.dims(case) if full or self.tiny else WARMUP_SIZE
         self.sync()
         start = time.perf_counter()
@@ -997,16 +1151,14 @@ class Harness:
         self.sync()
         self.emit(
             "warmup",
-            case=case.key,
-            tier=tier,
-            preset=preset,
-            label=label,
+            **fields,
             size="×".join(map(str, dims)),
             seconds=time.perf_counter() - start,
         )
 
-    def run_low_vram_staged(self, case: Case, reference: np.ndarray | None) -> None:
-        """A fresh pipeline (weights on the CPU), ``--low-vram``, GPU memory capped."""
+    def run_low_vram_staged(self, case: Case, run: StagedRun, reference: np.ndarray | None) -> None:
+        """``run`` on a fresh pipeline (weights on the CPU), ``--low-vram``, GPU memory
+        capped."""
         from reelforge.engines.base import SpeedOptions
 
         label = self.low_vram_label(case)
@@ -1014,7 +1166,7 @@ class Harness:
             return
         capped = False
         try:
-            built = self.build(case, "cpu", "build (low-vram)")
+            built = self.build(case, "cpu", f"build {run.model} (low-vram)", run.model)
             if built is None:
                 return
             pipe, upsampler = built
@@ -1023,15 +1175,17 @@ class Harness:
             speed = SpeedOptions(
                 preset="quality", low_vram=True, offload=None if self.cuda else "group"
             )
-            engine = self.engine(case, LOW_VRAM_TIER, pipe, speed, upsampler=upsampler)
-            self.set_lora(pipe, LOW_VRAM_TIER == "cinema")
-            self.staged_run(case, engine, LOW_VRAM_TIER, "quality", label, {}, reference)
+            engine = self.engine(run.engine, run.tier, pipe, speed, upsampler=upsampler)
+            self.set_lora(case, pipe, None if engine.distilled else run.model)
+            self.staged_run(case, engine, run, "quality", label, {}, reference)
         except Exception as exc:
             traceback.print_exc(file=sys.stderr)
             self.emit(
                 "render",
                 case=case.key,
-                tier=LOW_VRAM_TIER,
+                run=run.name,
+                tier=run.tier,
+                engine=run.engine,
                 preset="quality",
                 label=label,
                 completed=False,
@@ -1041,7 +1195,7 @@ class Harness:
         finally:
             if capped:
                 self.torch.cuda.set_per_process_memory_fraction(1.0)
-            pipe = upsampler = engine = None
+            built = pipe = upsampler = engine = None
             self.free()
 
     def low_vram_label(self, case: Case) -> str:
@@ -1077,8 +1231,8 @@ class Harness:
 
         # The engine only builds the arguments; its prepare() places the pipeline without
         # options (quality: nothing that changes the numerics).
-        tier = next(iter(case.engines))
-        engine = self.engine(case, tier, pipe, SpeedOptions(preset="quality", low_vram=False))
+        tier, name = next(iter(case.engines.items()))
+        engine = self.engine(name, tier, pipe, SpeedOptions(preset="quality", low_vram=False))
         warm = self.segment(case, 1)
         with FlopCount(pipe.transformer, enabled=count_flops) as counter:
             pipe(**self.stock_kwargs(engine, warm, lambda s, n: None))
@@ -1106,7 +1260,8 @@ class Harness:
     def run_engine(
         self, case: Case, pipe: Any, speed: Any, label: str
     ) -> tuple[Result, np.ndarray, Any]:
-        engine = self.engine(case, next(iter(case.engines)), pipe, speed)
+        tier, name = next(iter(case.engines.items()))
+        engine = self.engine(name, tier, pipe, speed)
         engine.render(self.segment(case, 1))  # warm-up: compile, kernels, allocator
         segment = self.segment(case, self.wan_steps())
         timer = Timer(self.sync)
@@ -1146,6 +1301,7 @@ class Harness:
         if built is None:
             return
         pipe, _ = built
+        built = None  # the pipeline's only reference is pipe, freed before --low-vram
         stock_frames, flops = None, None
         if self.fits(case.key, "stock diffusers", 2 * self.expected(case.key, "variant")):
             start = time.perf_counter()
@@ -1187,7 +1343,7 @@ class Harness:
         label = self.low_vram_label(case)
         capped = False
         try:
-            pipe, _ = case.build(self.tiny, self.dtype, "cpu", self.layers)
+            pipe, _ = case.build(self.tiny, self.dtype, "cpu", self.layers, None)
             pipe.set_progress_bar_config(disable=True)
             capped = self.cap(case)
             # On the CPU offloading saves nothing, so it is asked for explicitly to run the path.
@@ -1325,7 +1481,7 @@ def markdown(records: list[dict[str, Any]]) -> str:
     if speeds:
         lines += ["", "What each preset applied on this device:", ""]
         lines += [
-            f"- {_title(r['case'])}, {r.get('tier') or ''} {r.get('label') or r.get('variant')}: "
+            f"- {_title(r['case'])}, {_run_name(r) or ''} {r.get('label') or r.get('variant')}: "
             f"{r['speed']}".replace("  ", " ")
             for r in speeds
         ]
@@ -1338,15 +1494,22 @@ def _title(case: str) -> str:
 
 def _build_line(r: dict[str, Any]) -> str:
     if r["kind"] == "lora":
+        model = f" of {r['model']}" if r.get("model") else ""
         return (
-            f"- Random distilled LoRA, rank {r['rank']}: {r['values'] / 1e9:.3g} B values "
-            f"({r['gb']:.3g} GB) in {r['seconds']:.1f} s, {r['note']}."
+            f"- Random distilled LoRA{model}, rank {r['rank']}: {r['values'] / 1e9:.3g} B "
+            f"values ({r['gb']:.3g} GB) in {r['seconds']:.1f} s, {r['note']}."
         )
+    what = f"{r['model']}: {r['what']}" if r.get("model") else r["what"]
     if not r.get("completed"):
-        return f"- {_title(r['case'])}: {r['what']} failed: {r.get('note', '')}"
+        return f"- {_title(r['case'])}, {what} failed: {r.get('note', '')}"
+    held = (
+        f" ({r['held_gb']:.2g} GB of GPU memory still held when it began)"
+        if r.get("held_gb") is not None
+        else ""
+    )
     return (
-        f"- {_title(r['case'])}: {r['what']} (random init on {r['device']}) "
-        f"{r['seconds']:.1f} s, {r['weights_gb']:.3g} GB of weights."
+        f"- {_title(r['case'])}, {what} (random init on {r['device']}): "
+        f"{r['seconds']:.1f} s, {r['weights_gb']:.3g} GB of weights{held}."
     )
 
 
@@ -1358,7 +1521,7 @@ def _staged_table(records: list[dict[str, Any]], peak: float | None) -> list[str
         "stage's NaN checks). s/step: median of steps 2…n. TFLOP/step: the transformer's, "
         "counted over step 1 (every guidance pass); MFU against the GPU's dense bf16 peak. "
         "output: NaN checks, frames to 8 bits, the clip. max |Δ|: largest 8-bit pixel "
-        "difference from the first preset's render of the tier.",
+        "difference from the first preset's render of the same tier and engine.",
     ]
     runs: dict[tuple, dict[str, Any] | None] = {}  # each run, in order: its render or None
     for r in records:
@@ -1371,6 +1534,7 @@ def _staged_table(records: list[dict[str, Any]], peak: float | None) -> list[str
             "",
             f"**{_title(case)}**",
             "",
+            *_engines_line(case, records),
             "| tier | variant | phase | W×H×frames | weights | steps | s | prep s | s/step "
             "| TFLOP/step | MFU | peak GPU GB | notes |",
             "|---|---|---|---|---|---:|---:|---:|---:|---:|---:|---:|---|",
@@ -1381,8 +1545,26 @@ def _staged_table(records: list[dict[str, Any]], peak: float | None) -> list[str
     return lines
 
 
+def _engines_line(case: str, records: list[dict[str, Any]]) -> list[str]:
+    """Which engine each run of ``case`` ran (the records of a run before engines were
+    recorded have none: no line)."""
+    engines = {
+        _run_name(r): r["engine"]
+        for r in records
+        if r["kind"] in ("phase", "render") and r["case"] == case and r.get("engine")
+    }
+    if not engines:
+        return []
+    return ["Engines: " + "; ".join(f"{run} — `{e}`" for run, e in engines.items()) + ".", ""]
+
+
+def _run_name(record: dict[str, Any]) -> str | None:
+    """The record's run (``cinema``, ``cinema (ltx2)``); older records name the tier only."""
+    return record.get("run") or record.get("tier")
+
+
 def _run_key(record: dict[str, Any]) -> tuple:
-    return (record["case"], record.get("tier"), record.get("preset"), record.get("label"))
+    return (record["case"], _run_name(record), record.get("preset"), record.get("label"))
 
 
 def _staged_rows(
@@ -1528,17 +1710,20 @@ def _dims_arg(text: str) -> tuple[int, int, int]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tiny", action="store_true", help="tiny configs on the CPU (smoke run)")
-    parser.add_argument("--cases", default="ltx2,wan", help="comma-separated: ltx2, wan")
+    parser.add_argument("--cases", default="ltx,wan", help="comma-separated: ltx, wan")
     parser.add_argument("--presets", default=",".join(PRESETS), help="comma-separated presets")
     parser.add_argument(
-        "--tiers", default=",".join(LTX2_TIERS), help="LTX-2 tiers, comma-separated: cinema, budget"
+        "--tiers",
+        default=None,
+        help="LTX runs, comma-separated, always run in the default's order: TIER (on its "
+        "default engine) or TIER:ENGINE (another it offers); default: cinema,budget,cinema:ltx2",
     )
     parser.add_argument(
         "--steps",
         type=int,
         default=None,
-        help="stage-1 steps of LTX-2 cinema (default 40; tiny: 2), Wan's steps (default 10; "
-        "tiny: 2); budget's are fixed (8 + 3)",
+        help="stage-1 steps of LTX cinema (default: the model's, 30 on LTX-2.5, 40 on LTX-2; "
+        "tiny: 2), Wan's steps (default 10; tiny: 2); budget's are fixed (8 + 3)",
     )
     parser.add_argument(
         "--size", type=_dims_arg, default=None, help="render WIDTHxHEIGHTxFRAMES instead"
@@ -1562,7 +1747,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--write", action="store_true", help="append the results to BENCHMARKS.md")
     parser.add_argument("--benchmarks", type=Path, default=BENCHMARKS, help=argparse.SUPPRESS)
     parser.add_argument("--layers", type=int, default=None, help=argparse.SUPPRESS)
-    # --layers N: full widths with N transformer / text-encoder blocks (LTX-2), bf16, on
+    # --layers N: full widths with N transformer / text-encoder blocks (LTX), bf16, on
     # any device: the full-size code path checked on a small machine.
     args = parser.parse_args(argv)
 
@@ -1582,9 +1767,14 @@ def main(argv: list[str] | None = None) -> int:
     unknown = [p for p in presets if p not in PRESETS]
     if unknown:
         parser.error(f"unknown presets {unknown}; choose from {PRESETS}")
-    tiers = tuple(t for t in args.tiers.split(",") if t)
-    if [t for t in tiers if t not in LTX2_TIERS] or not tiers:
-        parser.error(f"--tiers {args.tiers!r}: choose from {', '.join(LTX2_TIERS)}")
+    known = staged_runs()
+    options = [o.strip() for o in (args.tiers or "").split(",") if o.strip()]
+    unknown = [o for o in options if o not in {run.option for run in known}]
+    if unknown or (args.tiers is not None and not options):
+        parser.error(
+            f"--tiers {args.tiers!r}: choose from {', '.join(run.option for run in known)}"
+        )
+    runs = tuple(run for run in known if not options or run.option in options)
     keys = [k.strip() for k in args.cases.split(",") if k.strip()]
     for key in keys:
         if key not in CASES:
@@ -1604,7 +1794,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for key in keys:
             print(f"[bench] {CASES[key].title} on {device}", file=sys.stderr, flush=True)
-            harness.run(CASES[key], presets, tiers, args.low_vram)
+            harness.run(CASES[key], presets, runs, args.low_vram)
     finally:
         emit.close()
     block = markdown(emit.records)
