@@ -1215,8 +1215,9 @@ class Harness:
     # --- Wan: stock diffusers vs the engine's presets -------------------------------------
 
     def stock_kwargs(self, engine: Any, segment: Any, progress: Any) -> dict[str, Any]:
-        """What the engine passes to the stock pipeline for ``segment`` (text-to-video)."""
-        pipe = engine.pipeline(engine.base_pipeline)
+        """What the engine passes to the stock pipeline for ``segment`` (text-to-video),
+        with the pipeline's scheduler at the flow shift the engine sets (``scheduled``)."""
+        pipe = engine.scheduled(engine.pipeline(engine.base_pipeline), segment)
         kwargs = dict(engine.common_kwargs(pipe, segment, progress), num_frames=segment.frames)
         kwargs["generator"] = engine.generator(segment.seed)
         kwargs["output_type"] = "np"
