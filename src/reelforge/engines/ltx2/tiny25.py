@@ -54,14 +54,7 @@ TINY25: dict[str, Any] = {
     # Gemma 4 12B's traits, scaled down: K = V on full-attention layers, a wider global
     # head with one KV head; the last layer attends fully.
     "text_encoder": dict(
-        hidden_size=32,
-        intermediate_size=64,
-        num_hidden_layers=2,
-        num_attention_heads=2,
-        num_key_value_heads=1,
-        head_dim=8,
-        sliding_window=16,
-        max_position_embeddings=256,
+        TINY["text_encoder"],
         attention_k_eq_v=True,
         global_head_dim=16,
         num_global_key_value_heads=1,
