@@ -54,7 +54,7 @@ COMPUTE_JSON = REPO / "src" / "reelforge" / "lineup" / "compute.json"
 CLIP_SECONDS = 5.0
 """The clip every tier × resolution is counted for (the API's default duration)."""
 LTX2_TEXT_TOKENS = 1024
-"""``LTX2Pipeline``'s ``max_sequence_length`` (and ``held.encode_prompts``'): prompts are
+"""``LTX2Pipeline``'s ``max_sequence_length`` (and the engines' ``encode_prompt`` calls'): prompts are
 padded to it, so Gemma always reads 1024 tokens."""
 LORA_RANK_IN_NAME = re.compile(r"distilled-lora-(\d+)")
 """Lightricks name each distilled LoRA by its rank: ``ltx-2-19b-distilled-lora-384``,

@@ -30,7 +30,7 @@ Steps = Annotated[int | None, typer.Option("--steps", help="Denoising steps over
 Prompt = Annotated[str, typer.Option("--prompt", "-p", help="What should happen.")]
 ModelPath = Annotated[Path | None, typer.Option("--model-path", help="A diffusers folder of the tier's engine (as save_pretrained writes it) instead of the pulled weights.")]
 Preset = Annotated[str | None, typer.Option("--preset", help="Speed preset: quality (exact), balanced or fast; default: chosen from the GPU's memory.")]
-LowVram = Annotated[bool | None, typer.Option("--low-vram/--no-low-vram", help="Offload weights to the CPU and tile the VAE (default: when the model does not fit the GPU).")]
+LowVram = Annotated[bool | None, typer.Option("--low-vram/--no-low-vram", help="Offload weights to the host (the fastest offloading placement that fits); --no-low-vram keeps every weight on the GPU or refuses. Default: the memory plan picks (see `reelforge doctor`).")]
 Device = Annotated[str | None, typer.Option("--device", help="cuda, cuda:1, cpu... (default: the first GPU, else the CPU).")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Check the inputs and print the plan and every engine call's stages (size, frames, steps, guidance, sigmas) without rendering: no weights, no GPU, no files written.")]
 AsJson = Annotated[bool, typer.Option("--json", help="With --dry-run: the plan as JSON on stdout (the sidecar's request, tier, estimate, plan and seeds, and per segment its engine call's stages).")]

@@ -29,9 +29,11 @@ class SpeedOptions:
 
     ``preset``: ``quality`` (no change to the numerics), ``balanced`` or ``fast``;
     ``None`` picks one from the GPU's memory (the CPU gets ``quality``).
-    ``low_vram``: offloading and VAE tiling; ``None`` turns them on when the pipeline
-    does not fit the GPU. Every other field left ``None`` follows the preset; set, it
-    overrides it (see :mod:`reelforge.engines.speed`, which applies them).
+    ``low_vram``: on a GPU, the fastest placement that offloads (False: none that does);
+    ``None``: the memory plan picks the fastest that fits (:mod:`reelforge.engines.memory`;
+    ``offload`` and ``vae_tiling``, when set, narrow it too). Every other field left
+    ``None`` follows the preset; set, it overrides it (see :mod:`reelforge.engines.speed`,
+    which applies them).
     """
 
     preset: str | None = None

@@ -1,16 +1,32 @@
-"""What every diffusers engine shares: weights lookup, loading, seeds, progress, output.
+"""What every diffusers engine shares: weights lookup, memory plan, loading, prompt
+encoding, seeds, progress, output.
 
 A concrete engine (``engines/ltx2.py``, ``engines/wan.py``, ...) sets ``name`` and
 ``base_pipeline`` (the diffusers class its folder holds), and implements ``render``
 by calling :meth:`pipeline` for the pipeline class a mode needs; pipelines of one
 engine share their components (``from_pipe``), so switching modes loads nothing, and
 engines of several tiers on one folder share one loaded copy.
+
+Loading on a GPU starts with the memory plan (:mod:`reelforge.engines.memory`), before any
+weight is read: the tier's largest window, this GPU's memory and this host's RAM give the
+placement (resident, model / group / sequential offload, the text encoder freed after
+encoding, VAE tiling), or a refusal naming what is short. Resident pipelines load straight
+onto the GPU (``device_map``), offloaded ones into host memory once (group offload with
+``low_cpu_mem_usage``: no pinned second copy). A freed text encoder is not loaded with the
+pipeline: :meth:`DiffusersEngine.text` reads it onto the GPU for a prompt and drops it, as
+the diffusers memory docs encode prompts apart from the denoiser. Pipelines are always
+called with prompt embeddings (:meth:`DiffusersEngine.encoded`); the last prompt's are kept,
+so a second stage or window does not encode it again.
 """
 
 from __future__ import annotations
 
 import gc
+import importlib
+import json
 import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -41,6 +57,9 @@ class DiffusersEngine(Engine):
 
     base_pipeline: ClassVar[str]
     """Name of the diffusers pipeline class saved in the engine's folder."""
+    prompt_outputs: ClassVar[tuple[str, ...]] = ("prompt_embeds", "negative_prompt_embeds")
+    """What the pipeline's ``encode_prompt`` returns, as its ``__call__`` takes them back
+    (Wan: the embeddings; LTX-2 adds their attention masks)."""
 
     def __init__(self, model_path: str | Path | None = None, tier: str | None = None) -> None:
         self.model_path = Path(model_path) if model_path is not None else None
@@ -50,7 +69,10 @@ class DiffusersEngine(Engine):
         self.speed = SpeedOptions()
         self.folder: Path | None = None
         self.speed_report: Any = None
+        self.memory_plan: Any = None
+        """The :class:`~reelforge.engines.memory.Plan` the pipeline was placed by (None: the CPU)."""
         self._pipelines: dict[str, Any] = {}
+        self._text: tuple[tuple, dict[str, Any]] | None = None
 
     # --- loading ----------------------------------------------------------------
 
@@ -61,6 +83,8 @@ class DiffusersEngine(Engine):
         self.dtype = compute_dtype(self.device)
         self.speed = speed or SpeedOptions()
         self.folder = locate_weights(self.name, self.model_path, self.tier)
+        self.memory_plan = self.plan()  # before anything loads; refuses when nothing fits
+        plan = self.memory_plan
         key = (
             self.name,
             self.base_pipeline,
@@ -68,16 +92,60 @@ class DiffusersEngine(Engine):
             str(self.device),
             self.dtype,
             self.speed,
+            plan and plan.label,
         )
         base = _shared.get(key)
         if base is None:
             cls = getattr(diffusers, self.base_pipeline)
             parts = self.replaced_components(self.folder)
-            dtype = self.component_dtypes()
-            base = self.prepare(cls.from_pretrained(self.folder, dtype=dtype, **parts))
+            if self.frees_text_encoder:
+                parts["text_encoder"] = None  # read for each prompt by ``text``, then dropped
+            with self.loading_device() as device_map:
+                loaded = cls.from_pretrained(
+                    self.folder, dtype=self.component_dtypes(), device_map=device_map, **parts
+                )
+            base = self.prepare(loaded)
             _shared[key], _reports[base] = base, self.speed_report
         self.speed_report = _reports.get(base)
         self._pipelines = {self.base_pipeline: base}
+        self._text = None
+
+    def plan(self) -> Any:
+        """The memory plan of this engine's tier on :attr:`device` with the user's speed
+        options (``low_vram``, ``offload``, ``vae_tiling`` narrow the placements), or
+        :class:`~reelforge.engines.memory.DoesNotFit` naming what is short; None on a device
+        without memory of its own (the CPU)."""
+        from . import memory
+        from .speed import gpu_memory_gb
+
+        gpu_gb = gpu_memory_gb(self.device)
+        if gpu_gb is None:
+            return None
+        return memory.plan_memory(
+            memory.tier_of(self.name, self.tier),
+            gpu_gb,
+            memory.host_memory_gb(),
+            engine=self.name,
+            modes=memory.allowed_modes(self.speed.low_vram, self.speed.offload),
+            vae_tiling=self.speed.vae_tiling,
+        )
+
+    @property
+    def frees_text_encoder(self) -> bool:
+        return bool(self.memory_plan is not None and self.memory_plan.free_text_encoder)
+
+    @contextmanager
+    def loading_device(self) -> Iterator[str | None]:
+        """``from_pretrained``'s ``device_map``: a resident plan loads every component
+        straight onto its GPU (the host never holds the weights); otherwise None (host
+        memory, once; the placement moves or streams them)."""
+        plan = self.memory_plan
+        if plan is None or plan.mode != "resident" or self.device.type != "cuda":
+            yield None
+            return
+        # diffusers takes a device type, not an index: load onto the current device.
+        with torch.cuda.device(self.device):
+            yield self.device.type
 
     def component_dtypes(self) -> torch.dtype | dict[str, torch.dtype]:
         """``from_pretrained``'s ``dtype``: :attr:`dtype` for every component here; an engine
@@ -96,7 +164,7 @@ class DiffusersEngine(Engine):
         from .speed import apply_speed
 
         pipe.set_progress_bar_config(disable=True)
-        self.speed_report = apply_speed(pipe, self.speed, self.device)
+        self.speed_report = apply_speed(pipe, self.speed, self.device, plan=self.memory_plan)
         return pipe
 
     def pipeline(self, class_name: str) -> Any:
@@ -110,9 +178,95 @@ class DiffusersEngine(Engine):
             self._pipelines[class_name] = pipe
         return self._pipelines[class_name]
 
+    # --- prompts ------------------------------------------------------------------------
+
+    def encoded(self, pipe: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
+        """A pipeline call's ``kwargs`` with ``prompt`` and ``negative_prompt`` replaced by
+        their embeddings (:meth:`text`); classifier-free guidance as the pipeline decides it
+        (a guidance scale above 1)."""
+        kwargs = dict(kwargs)
+        prompt, negative = kwargs.pop("prompt"), kwargs.pop("negative_prompt", None)
+        cfg = any(kwargs.get(k, 1.0) > 1.0 for k in ("guidance_scale", "audio_guidance_scale"))
+        length = kwargs.get("max_sequence_length")
+        return {**kwargs, **self.text(pipe, prompt, negative, cfg, length)}
+
+    def text(
+        self,
+        pipe: Any,
+        prompt: str,
+        negative_prompt: str | None,
+        cfg: bool,
+        max_sequence_length: int | None = None,
+    ) -> dict[str, Any]:
+        """The pipeline's ``encode_prompt`` outputs (:attr:`prompt_outputs`) for ``prompt``
+        (and ``negative_prompt`` with ``cfg``), as keyword arguments of its ``__call__``.
+
+        The last prompt's are kept: a later stage, window or shot with the same prompt reuses
+        them (an encoding with the negative serves a call without). The text encoder is the
+        pipeline's own, or, when the memory plan frees it, read onto the device for this and
+        dropped."""
+        key = (prompt, negative_prompt, max_sequence_length)
+        if (
+            self._text is None
+            or self._text[0] != key
+            or (cfg and not self._negative(self._text[1]))
+        ):
+            self._text = None  # free the old tensors before making new ones
+            length = (
+                {} if max_sequence_length is None else {"max_sequence_length": max_sequence_length}
+            )
+            with self.text_encoder_loaded(), torch.no_grad():
+                outputs = pipe.encode_prompt(
+                    prompt=prompt,
+                    negative_prompt=negative_prompt,
+                    do_classifier_free_guidance=cfg,
+                    device=pipe._execution_device,
+                    **length,
+                )
+            self._text = key, dict(zip(self.prompt_outputs, outputs, strict=True))
+        encoded = self._text[1]
+        return {k: v for k, v in encoded.items() if cfg or not k.startswith("negative_")}
+
+    @staticmethod
+    def _negative(encoded: dict[str, Any]) -> bool:
+        return all(v is not None for k, v in encoded.items() if k.startswith("negative_"))
+
+    def text_encoder_loaded(self) -> Any:
+        """A context in which every pipeline of this engine has its text encoder: a no-op
+        unless the plan frees it, then read straight onto the device and dropped after."""
+        return self._text_encoder_session() if self.frees_text_encoder else nullcontext()
+
+    @contextmanager
+    def _text_encoder_session(self) -> Iterator[None]:
+        encoder = self.load_component("text_encoder")
+        pipes = list(self._pipelines.values())
+        for pipe in pipes:
+            pipe.text_encoder = encoder
+        try:
+            yield
+        finally:
+            for pipe in pipes:
+                pipe.text_encoder = None
+            del encoder
+            gc.collect()
+            if self.device.type == "cuda":
+                torch.cuda.empty_cache()
+
+    def load_component(self, name: str) -> Any:
+        """One component of the folder (the class its ``model_index.json`` names), loaded
+        straight onto :attr:`device` in its dtype."""
+        assert self.folder is not None, "load() first"
+        library, class_name = json.loads((self.folder / "model_index.json").read_text())[name]
+        cls = getattr(importlib.import_module(library), class_name)
+        dtypes = self.component_dtypes()
+        dtype = dtypes if isinstance(dtypes, torch.dtype) else dtypes.get(name, dtypes["default"])
+        module = cls.from_pretrained(self.folder / name, dtype=dtype, device_map=str(self.device))
+        return module.eval()
+
     def unload(self) -> None:
         """Drop this engine's pipelines; the weights go when no other tier uses them."""
         self._pipelines.clear()
+        self._text = None
         gc.collect()
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
@@ -142,7 +296,9 @@ class DiffusersEngine(Engine):
         array at ``audio_rate``; it is clipped to [-1, 1] and kept at its own rate (the
         MP4 writer resamples).
         """
-        frames = np.asarray(video[0] if isinstance(video, (list, tuple)) or np.ndim(video) == 5 else video)
+        frames = np.asarray(
+            video[0] if isinstance(video, (list, tuple)) or np.ndim(video) == 5 else video
+        )
         frames = (np.clip(finite("video", frames), 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
         sound = None if audio is None else as_audio(audio, int(audio_rate or 0))
         return Clip(frames, fps, sound)
@@ -152,7 +308,9 @@ def as_audio(waveform: Any, rate: int) -> Audio:
     """A pipeline's or vocoder's sound (tensor or array, ``(batch, channels, samples)`` or
     ``(channels, samples)``) as :class:`Audio` at ``rate``, clipped to [-1, 1]."""
     samples = (
-        waveform.float().cpu().numpy() if isinstance(waveform, torch.Tensor) else np.asarray(waveform)
+        waveform.float().cpu().numpy()
+        if isinstance(waveform, torch.Tensor)
+        else np.asarray(waveform)
     )
     if samples.ndim == 3:
         samples = samples[0]

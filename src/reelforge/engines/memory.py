@@ -239,10 +239,17 @@ def weight_bytes(engine: str, component: str) -> int:
     return FLOAT32_BYTES if component in FLOAT32_COMPONENTS.get(engine, ()) else WEIGHT_BYTES
 
 
-def worst_window(tier: Tier, resolution: str | None = None, frames: int | None = None) -> Window:
-    """The largest window ``tier`` renders at ``resolution`` (None: its largest): 16:9 at
-    that resolution, ``frames`` or as many as one engine window holds or the tier's longest
-    clip has."""
+def worst_window(
+    tier: Tier,
+    resolution: str | None = None,
+    frames: int | None = None,
+    engine: str | None = None,
+) -> Window:
+    """The largest window ``tier`` renders at ``resolution`` (None: its largest) on
+    ``engine`` (None: the tier's default; else one of the models it offers): 16:9 at that
+    resolution, ``frames`` or as many as one engine window holds or the tier's longest clip
+    has."""
+    engine = tier.engine_for(engine)
     traits = tier.traits
     resolution = resolution or max(tier.resolutions, key=limits.RESOLUTION_SHORT_SIDE.get)
     multiple = traits.multiple_for(resolution)
@@ -250,7 +257,7 @@ def worst_window(tier: Tier, resolution: str | None = None, frames: int | None =
     fps = max(tier.fps, tier.avatar_fps if "avatar" in tier.workflows else 0)
     longest = math.ceil((tier.max_duration or limits.AUDIO_MAX_SECONDS) * fps)
     frames = min(traits.max_segment_frames, snap_frames_up(frames or longest, traits.frame_step))
-    return Window(tier.name, tier.engine, resolution, width, height, frames)
+    return Window(tier.name, engine, resolution, width, height, frames)
 
 
 def denoise_batches(window: Window) -> list[tuple[int, int, int]]:
@@ -338,15 +345,36 @@ def _with_work(unit: Unit, work: int) -> Unit:
 # --- placing ---------------------------------------------------------------------------------
 
 
-def candidates(window: Window) -> Iterator[Plan]:
-    """Every placement of ``window``, fastest first: each mode with the text encoder kept
-    then freed, VAE tiling off (where the engine allows) then on."""
+def candidates(
+    window: Window, modes: tuple[str, ...] = MODES, vae_tiling: bool | None = None
+) -> Iterator[Plan]:
+    """Every placement of ``window`` among ``modes``, fastest first: each mode with the text
+    encoder kept then freed, VAE tiling off (where the engine allows) then on
+    (``vae_tiling``: only that one, where the engine allows)."""
     all_units = units(window)
     tilings = (True,) if window.engine in ALWAYS_TILED else (False, True)
-    for mode in MODES:
+    if vae_tiling is not None and window.engine not in ALWAYS_TILED:
+        tilings = (vae_tiling,)
+    for mode in modes:
         for free in (False, True):
             for tiled in tilings:
                 yield place(window, all_units, mode, free, tiled)
+
+
+def allowed_modes(low_vram: bool | None = None, offload: str | None = None) -> tuple[str, ...]:
+    """The placements a user's speed options leave open: ``offload`` names one (``none``:
+    resident); ``low_vram`` True asks for an offloading one, False for resident; None (both):
+    any, the fastest that fits."""
+    if offload is not None:
+        mode = "resident" if offload == "none" else offload
+        if mode not in MODES:
+            raise ValueError(
+                f"unknown offload {offload!r}; choose one of none, {', '.join(MODES[1:])}"
+            )
+        return (mode,)
+    if low_vram is None:
+        return MODES
+    return MODES[1:] if low_vram else MODES[:1]
 
 
 def place(window: Window, all_units: list[Unit], mode: str, free: bool, tiled: bool) -> Plan:
@@ -392,16 +420,37 @@ def plan_memory(
     host_gb: float,
     resolution: str | None = None,
     frames: int | None = None,
+    *,
+    engine: str | None = None,
+    modes: tuple[str, ...] = MODES,
+    vae_tiling: bool | None = None,
 ) -> Plan:
-    """The fastest placement of ``tier``'s largest window at ``resolution`` (None: its
-    largest; ``frames``: a window of that many, None: its longest) that fits ``gpu_gb`` of
-    GPU memory and ``host_gb`` of host RAM, or :class:`DoesNotFit` naming what is short."""
-    window = worst_window(TIERS[tier] if isinstance(tier, str) else tier, resolution, frames)
-    plans = list(candidates(window))
+    """The fastest placement among ``modes`` (``vae_tiling``: only with or without it) of
+    ``tier``'s largest window on ``engine`` (None: the tier's default) at ``resolution``
+    (None: its largest; ``frames``: a window of that many, None: its longest) that fits
+    ``gpu_gb`` of GPU memory and ``host_gb`` of host RAM, or :class:`DoesNotFit` naming what
+    is short."""
+    tier = TIERS[tier] if isinstance(tier, str) else tier
+    window = worst_window(tier, resolution, frames, engine)
+    plans = list(candidates(window, modes, vae_tiling))
     for p in plans:
         if p.fits(gpu_gb, host_gb):
             return p
     raise refusal(window, plans, gpu_gb, host_gb)
+
+
+def tier_of(engine: str, tier: str | None = None) -> Tier:
+    """The tier an engine plans for: ``tier``, else the first tier that runs ``engine`` by
+    default, else the first that offers it (an engine loaded outside any task)."""
+    if tier is not None and engine in (TIERS[tier].engine, *TIERS[tier].models):
+        return TIERS[tier]
+    for t in TIERS.values():
+        if t.engine == engine:
+            return t
+    for t in TIERS.values():
+        if engine in t.models:
+            return t
+    raise KeyError(f"no tier runs the engine {engine!r}")
 
 
 def refusal(window: Window, plans: list[Plan], gpu_gb: float, host_gb: float) -> DoesNotFit:
@@ -458,11 +507,16 @@ class Machine:
     note: str = ""
 
 
-def this_machine() -> Machine:
-    """This machine's first CUDA GPU (through torch, if installed) and its RAM."""
+def host_memory_gb() -> float:
+    """This machine's physical RAM in GB."""
     import os
 
-    host_gb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GB
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GB
+
+
+def this_machine() -> Machine:
+    """This machine's first CUDA GPU (through torch, if installed) and its RAM."""
+    host_gb = host_memory_gb()
     try:
         import torch
     except ImportError:

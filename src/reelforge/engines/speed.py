@@ -8,16 +8,21 @@
    SageAttention, or PyTorch's SDPA),
 3. a diffusers cache hook on the denoiser (``enable_cache``: First Block Cache,
    TaylorSeer, MagCache),
-4. placement: ``pipe.to(device)``, or model / group / sequential CPU offloading,
-5. VAE tiling,
+4. placement: ``pipe.to(device)``, or model / group / sequential CPU offloading — on a
+   GPU, as the engine's memory plan says (:mod:`reelforge.engines.memory`),
+5. VAE tiling (where the options or the memory plan ask for it),
 6. regional ``torch.compile`` of the repeated transformer blocks.
 
 Presets bundle these (:data:`PRESETS`): ``quality`` changes no numerics (the stock
 pipeline's output, bit for bit), ``balanced`` adds a conservative cache, the fastest
 exact attention kernel installed and compilation, ``fast`` a stronger cache, FP8 and
-SageAttention where installed. ``low_vram`` adds offloading and VAE tiling. Every field
-set on :class:`SpeedOptions` overrides its preset. When no preset is given,
-:func:`choose_preset` picks one from the GPU's memory.
+SageAttention where installed. Every field set on :class:`SpeedOptions` overrides its
+preset. When no preset is given, :func:`choose_preset` picks one from the GPU's memory.
+
+Placement and VAE tiling on a GPU are the memory plan's: the engine plans before loading
+(``low_vram``, ``offload`` and ``vae_tiling`` narrow what it may choose) and passes the
+plan here. Without a plan (the CPU, or a pipeline placed by hand) ``low_vram`` turns on
+group offload and VAE tiling.
 
 Anything the hardware or the installed packages cannot do is skipped with a logged
 reason (CPU: no flash attention, no FP8, no compile unless asked for), and the
@@ -39,13 +44,8 @@ from .base import SpeedOptions
 log = logging.getLogger("reelforge.speed")
 
 PRESET_NAMES = ("quality", "balanced", "fast")
-LOW_VRAM_BELOW_GB = 32.0
-""":func:`choose_preset` turns ``low_vram`` on for GPUs with less memory than this."""
 BALANCED_FROM_GB = 48.0
 """:func:`choose_preset` picks ``balanced`` from this much GPU memory, ``fast`` below."""
-FIT_MARGIN = 0.85
-"""Without ``low_vram`` given, offloading turns on when the pipeline's weights exceed this
-share of the GPU memory (activations need the rest)."""
 FP8_MIN_CAPABILITY = (8, 9)
 """FP8 matrix units: Ada (8.9), Hopper (9.0) and newer."""
 DENOISERS = ("transformer", "transformer_2")
@@ -81,7 +81,14 @@ PRESETS: dict[str, Settings] = {
     ),
 }
 LOW_VRAM = {"offload": "group", "vae_tiling": True}
-"""What ``low_vram`` adds to a preset."""
+"""What ``low_vram`` adds to a preset without a memory plan."""
+OFFLOAD_OF_MODE = {
+    "resident": "none",
+    "model": "model",
+    "group": "group",
+    "sequential": "sequential",
+}
+"""A memory plan's mode as the ``offload`` setting that places it."""
 CACHE_KINDS = ("none", "fbc", "taylorseer", "mag")
 OFFLOAD_KINDS = ("none", "model", "group", "sequential")
 FP8_KINDS = ("off", "weight", "dynamic")
@@ -119,18 +126,16 @@ class SpeedReport:
 # --- choosing ------------------------------------------------------------------------------
 
 
-def choose_preset(gpu_memory_gb: float | None) -> tuple[str, bool]:
-    """``(preset, low_vram)`` for a device with this much memory (``None``: the CPU).
+def choose_preset(gpu_memory_gb: float | None) -> str:
+    """The preset for a device with this much memory (``None``: the CPU).
 
     The CPU gets ``quality`` (caches save little there and tests compare outputs);
-    GPUs from :data:`BALANCED_FROM_GB` get ``balanced``; smaller ones ``fast`` (FP8
-    weights halve the denoiser's memory), with ``low_vram`` under :data:`LOW_VRAM_BELOW_GB`.
+    GPUs from :data:`BALANCED_FROM_GB` get ``balanced``; smaller ones ``fast`` (the
+    fastest kernels; where the weights go is the memory plan's choice).
     """
     if gpu_memory_gb is None:
-        return "quality", False
-    if gpu_memory_gb >= BALANCED_FROM_GB:
-        return "balanced", False
-    return "fast", gpu_memory_gb < LOW_VRAM_BELOW_GB
+        return "quality"
+    return "balanced" if gpu_memory_gb >= BALANCED_FROM_GB else "fast"
 
 
 def gpu_memory_gb(device: torch.device | str) -> float | None:
@@ -151,15 +156,6 @@ def gpu_memory_gb(device: torch.device | str) -> float | None:
     return total * fraction / 1e9
 
 
-def pipeline_gb(pipe: Any) -> float:
-    """Bytes of every module's parameters and buffers, in GB."""
-    total = 0
-    for module in _modules(pipe).values():
-        total += sum(t.numel() * t.element_size() for t in module.parameters())
-        total += sum(t.numel() * t.element_size() for t in module.buffers())
-    return total / 1e9
-
-
 def resolve(
     options: SpeedOptions, device: torch.device | str, memory_gb: float | None = None
 ) -> tuple[str, bool, Settings, set[str]]:
@@ -168,17 +164,12 @@ def resolve(
     device = torch.device(device)
     if memory_gb is None:
         memory_gb = gpu_memory_gb(device)
-    chosen, auto_low = choose_preset(memory_gb)
-    preset = options.preset or chosen
+    preset = options.preset or choose_preset(memory_gb)
     if preset not in PRESETS:
         raise ValueError(
             f"unknown speed preset {preset!r}; choose one of {', '.join(PRESET_NAMES)}"
         )
-    low_vram = (
-        options.low_vram
-        if options.low_vram is not None
-        else (auto_low if not options.preset else False)
-    )
+    low_vram = bool(options.low_vram)
     settings = PRESETS[preset]
     if low_vram:
         settings = replace(settings, **LOW_VRAM)
@@ -197,7 +188,7 @@ def resolve(
             settings = replace(settings, **{name: value})
             explicit.add(name)
     _validate(settings)
-    return preset, bool(low_vram), settings, explicit
+    return preset, low_vram, settings, explicit
 
 
 def _validate(s: Settings) -> None:
@@ -219,10 +210,13 @@ def apply_speed(
     device: torch.device | str,
     *,
     memory_gb: float | None = None,
+    plan: Any = None,
 ) -> SpeedReport:
     """Apply ``options`` to ``pipe`` and place it on ``device``; returns what was done.
 
-    ``memory_gb`` overrides the device's memory for the automatic choices (tests).
+    ``plan`` (a :class:`~reelforge.engines.memory.Plan`) sets the placement and turns VAE
+    tiling on where the decode needs it; ``memory_gb`` overrides the device's memory for
+    the preset's choice (tests).
     """
     options = options or SpeedOptions()
     device = torch.device(device)
@@ -232,12 +226,17 @@ def apply_speed(
     report = SpeedReport(preset, low_vram, str(device))
     cuda = device.type == "cuda"
 
-    if cuda and options.low_vram is None and s.offload == "none" and memory_gb:
-        size = pipeline_gb(pipe)
-        if size > FIT_MARGIN * memory_gb:
-            s = replace(s, **LOW_VRAM)
-            report.low_vram = True
-            report.did("low_vram", f"weights {size:.1f} GB do not fit {memory_gb:.1f} GB")
+    if plan is not None:
+        s = replace(
+            s, offload=OFFLOAD_OF_MODE[plan.mode], vae_tiling=s.vae_tiling or plan.vae_tiling
+        )
+        explicit.add("offload")
+        report.low_vram = plan.mode != "resident"
+        report.did(
+            "memory plan",
+            f"{plan.label}: {plan.gpu / 1e9:.1f} GB GPU, {plan.host / 1e9:.1f} GB host "
+            f"for {plan.window.width}×{plan.window.height}×{plan.window.frames}",
+        )
 
     denoisers = {n: m for n, m in _modules(pipe).items() if n in DENOISERS}
 
@@ -482,13 +481,15 @@ def _place(pipe: Any, offload: str, device: torch.device, report: SpeedReport) -
             report.did("offload", f"sequential CPU offload onto {device}")
         else:
             cuda = device.type == "cuda"
+            # low_cpu_mem_usage: each group's weights are pinned as they stream, never a
+            # second pinned host copy of the whole model (issue 12: 2 × 68 GB for LTX-2).
             pipe.enable_group_offload(
                 onload_device=device,
                 offload_device=torch.device("cpu"),
                 offload_type="leaf_level",
                 use_stream=cuda,
                 record_stream=cuda,
-                low_cpu_mem_usage=False,
+                low_cpu_mem_usage=True,
             )
             report.did(
                 "offload",

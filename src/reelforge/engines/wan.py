@@ -72,7 +72,8 @@ class WanEngine(WanEngineBase):
                     "(text-to-video needs Wan 2.2 TI2V-5B or a Wan T2V folder)"
                 )
             pipe = self.scheduled(self.pipeline("WanPipeline"), segment)
-            out = pipe(num_frames=segment.frames, **self.common_kwargs(pipe, segment, progress))
+            kwargs = self.encoded(pipe, self.common_kwargs(pipe, segment, progress))
+            out = pipe(num_frames=segment.frames, **kwargs)
             return self.finish(out.frames, segment, mode="text2video")
 
         pipe = self.scheduled(self.image_pipeline(keyframe=end is not None), segment)
@@ -80,7 +81,7 @@ class WanEngine(WanEngineBase):
             image=start,
             last_image=end,
             num_frames=segment.frames,
-            **self.common_kwargs(pipe, segment, progress),
+            **self.encoded(pipe, self.common_kwargs(pipe, segment, progress)),
         )
         return self.finish(out.frames, segment, mode="first_last_frame" if end else "image2video")
 

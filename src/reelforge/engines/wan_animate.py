@@ -94,7 +94,7 @@ class WanAnimateEngine(WanEngineBase):
             segment_frame_length=segment.frames,
             prev_segment_conditioning_frames=count,
             previous_frames=frames,
-            **self.common_kwargs(pipe, segment, progress),
+            **self.encoded(pipe, self.common_kwargs(pipe, segment, progress)),
         )
         return self.finish(
             out.frames,

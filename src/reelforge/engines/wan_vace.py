@@ -145,7 +145,7 @@ class WanVACEEngine(WanEngineBase):
             mask=mask,
             reference_images=pictures or None,
             num_frames=segment.frames,
-            **kwargs,
+            **self.encoded(pipe, kwargs),
         )
         return self.finish(out.frames, segment, mode="omni", prompt=resolved.text, references=tags)
 

@@ -75,7 +75,14 @@ def test_the_engine_calls_with_the_reference_shift(
     seen = []
 
     def record(self, **kwargs):
-        seen.append((self.scheduler.config.shift, kwargs["negative_prompt"]))
+        # the engine passes embeddings: the negative's must be the given negative prompt's
+        length = eng.prompt_length(self)
+        with torch.no_grad():  # as the stock call encodes
+            _, negative = self.encode_prompt(
+                seg.prompt, "blurry", device="cpu", max_sequence_length=length
+            )
+        given = torch.equal(kwargs["negative_prompt_embeds"], negative)
+        seen.append((self.scheduler.config.shift, "blurry" if given else "another negative"))
         raise Called
 
     import diffusers

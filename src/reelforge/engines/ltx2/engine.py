@@ -41,7 +41,7 @@ from ..base import StepCallback, no_progress
 from ..diffusers_engine import DiffusersEngine
 from . import lora, presets, schedule
 from .audio import decode_audio, encode_audio, latent_frames, to_audio
-from .held import PromptCache, Stream, denoise
+from .held import Stream, denoise
 from .internals import device_of, video_latents
 from .schedule import Stage
 from .stages import StageProgress, require_finite, run_stages
@@ -84,6 +84,12 @@ class LTX2Engine(DiffusersEngine):
 
     name = "ltx2"
     base_pipeline = "LTX2Pipeline"
+    prompt_outputs = (
+        "prompt_embeds",
+        "prompt_attention_mask",
+        "negative_prompt_embeds",
+        "negative_prompt_attention_mask",
+    )
     distilled_lora_file = lora.DISTILLED_LORA_FILE
     """The distilled LoRA beside the pipeline (the root of its Hub repository)."""
     distilled = False
@@ -92,7 +98,6 @@ class LTX2Engine(DiffusersEngine):
     def __init__(self, model_path=None, tier: str | None = None) -> None:
         super().__init__(model_path=model_path, tier=tier)
         self._upsampler: Any = None
-        self._prompts = PromptCache()
 
     def prepare(self, pipe: Any) -> Any:
         """Speed options as every engine, then what every LTX-2 stage relies on: a
@@ -321,14 +326,17 @@ class LTX2Engine(DiffusersEngine):
                 video,
                 held,
                 grid,
-                prompt=segment.prompt,
-                negative_prompt=segment.negative_prompt or _default_negative(),
+                text=self.text(
+                    pipe,
+                    segment.prompt,
+                    segment.negative_prompt or _default_negative(),
+                    stage.guidance.cfg,
+                ),
                 guidance=stage.guidance,
                 sigmas=stage.sigmas,
                 frame_rate=float(segment.fps),
                 use_cross_timestep=self.cross_timestep,
                 on_step=steps.reporter(stage),
-                prompts=self._prompts,
                 check=steps.checker(segment, stage),
             )
             tokens = grid.frames * grid.height * grid.width
@@ -423,13 +431,11 @@ class LTX2Engine(DiffusersEngine):
             Stream(video, torch.ones(video.shape[:2], device=video.device)),
             Stream(audio),
             grid,
-            prompt=prompt,
-            negative_prompt=_default_negative(),
+            text=self.text(pipe, prompt, _default_negative(), guidance.cfg),
             guidance=guidance.for_layers(pipe.transformer.config.num_layers),
             sigmas=schedule.DISTILLED_SIGMAS if self.distilled else stage.sigmas,
             frame_rate=fps,
             use_cross_timestep=self.cross_timestep,
-            prompts=self._prompts,
         )
         sound = decode_audio(pipe, require_finite(a, "video-to-audio"), grid.audio_frames)
         return to_audio(sound, pipe.vocoder.config.output_sampling_rate, clip.duration)
@@ -454,7 +460,6 @@ class LTX2Engine(DiffusersEngine):
 
     def unload(self) -> None:
         self._upsampler = None
-        self._prompts.clear()
         super().unload()
 
 

@@ -62,41 +62,15 @@ class Grid:
     audio_frames: int
 
 
-def encode_prompts(
-    pipe, prompt: str, negative_prompt: str, cfg: bool, max_sequence_length: int = 1024
-):
-    """Connector embeddings for video and audio and their mask (``[negative, positive]`` with CFG)."""
-    embeds, mask, neg_embeds, neg_mask = pipe.encode_prompt(
-        prompt=prompt,
-        negative_prompt=negative_prompt,
-        do_classifier_free_guidance=cfg,
-        max_sequence_length=max_sequence_length,
-        device=device_of(pipe),
-    )
+def connector_embeddings(pipe, text: dict[str, torch.Tensor], cfg: bool) -> tuple:
+    """The connectors' video and audio embeddings and mask of ``text`` (the engine's
+    ``encode_prompt`` outputs; ``[negative, positive]`` with CFG), as the stock call makes them."""
+    embeds, mask = text["prompt_embeds"], text["prompt_attention_mask"]
     if cfg:
-        embeds, mask = torch.cat([neg_embeds, embeds]), torch.cat([neg_mask, mask])
+        embeds = torch.cat([text["negative_prompt_embeds"], embeds])
+        mask = torch.cat([text["negative_prompt_attention_mask"], mask])
     side = getattr(getattr(pipe, "tokenizer", None), "padding_side", "left")
     return pipe.connectors(embeds, mask, padding_side=side)
-
-
-class PromptCache:
-    """The last prompt's encoding (text encoder + connectors), reused while the prompt
-    stays the same: every window of a long avatar shares one prompt."""
-
-    def __init__(self) -> None:
-        self._key: tuple | None = None
-        self._value: tuple | None = None
-
-    def get(self, pipe, prompt: str, negative_prompt: str, cfg: bool) -> tuple:
-        key = (id(pipe.text_encoder), id(pipe.connectors), prompt, negative_prompt, cfg)
-        if key != self._key:
-            self._value = None  # free the old tensors before making new ones
-            self._value, self._key = encode_prompts(pipe, prompt, negative_prompt, cfg), key
-        assert self._value is not None
-        return self._value
-
-    def clear(self) -> None:
-        self._key = self._value = None
 
 
 @torch.no_grad()
@@ -106,29 +80,26 @@ def denoise(
     audio: Stream,
     grid: Grid,
     *,
-    prompt: str,
-    negative_prompt: str,
+    text: dict[str, torch.Tensor],
     guidance: Guidance,
     sigmas: Sequence[float],
     frame_rate: float,
     use_cross_timestep: bool = False,
     on_step: Callable[[int, int], None] | None = None,
-    prompts: PromptCache | None = None,
     check: Callable[[int, torch.Tensor], None] | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Denoise ``video`` and ``audio`` (packed, normalised) except their held tokens.
 
     Returns the final packed latents of both. ``pipe`` is any LTX-2 pipeline (the
     components are shared); ``guidance`` is applied like the stock pipelines apply it;
-    ``prompts`` keeps the last prompt's encoding between calls; ``check(step, latents)``
+    ``text``: the prompt's ``encode_prompt`` outputs (the engine's ``text``, with the
+    negative prompt's when ``guidance`` has CFG); ``check(step, latents)``
     sees both modalities' latents after every step (and may raise).
     """
     device = device_of(pipe)
     transformer = pipe.transformer
     g = guidance
-    context, audio_context, context_mask = (prompts or PromptCache()).get(
-        pipe, prompt, negative_prompt, g.cfg
-    )
+    context, audio_context, context_mask = connector_embeddings(pipe, text, g.cfg)
     dtype = context.dtype
 
     # Schedule: exactly ``sigmas`` (``schedule.stages`` computed them), one scheduler per

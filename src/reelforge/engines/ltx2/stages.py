@@ -51,7 +51,7 @@ def run_stages(
                 latents=engine.upsample(video), audio_latents=audio, noise_scale=stage.noise_scale
             )
         video, audio = pipe(
-            **inputs,
+            **engine.encoded(pipe, inputs),
             generator=generator,
             callback_on_step_end=steps.callback(segment, stage),
             output_type="latent",
