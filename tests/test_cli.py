@@ -108,6 +108,8 @@ def test_tiers_and_estimate():
     assert r.returncode == 0
     for tier in ("cinema", "omni", "motion", "avatar", "budget", "turbo", "animatic"):
         assert tier in r.stdout
+    shown = " ".join(r.stdout.split())
+    assert "experimental on the turbo tier: end frame (first-last frame). Wan 2.2 TI2V-5B" in shown
     r = reelforge("estimate", "Shot 1 (5s): a fox runs.\nShot 2 (5s): it jumps.", "--resolution", "4k")
     assert r.returncode == 0, r.stderr
     assert "cinema" in r.stderr and "300 credits" in r.stderr

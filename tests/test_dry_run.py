@@ -176,6 +176,26 @@ def test_wan_tiers_one_stage_with_the_schedulers_sigmas(offline, tmp_path, comma
     assert {"turbo": "wan", "omni": "wan_vace", "motion": "wan_animate"}[command] == engine
 
 
+def test_turbo_end_frame_shows_its_experimental_note(offline, tmp_path):
+    """Start + end images on turbo: planned (one Wan call), with the note and its reason in
+    the plan (the sidecar's) and in the table; without an end image, no note."""
+    start = write_image(tmp_path / "start.png")
+    end = write_image(tmp_path / "end.png", colour=(20, 160, 90))
+    args = ("video", "She turns to the window.", "--image", start, "--tier", "turbo", "-d", "3")
+    out = dry(offline, tmp_path, *args, "--end-image", end)
+    (note,) = [n for n in out["plan"]["notes"] if n.startswith("experimental")]
+    assert note.startswith("experimental on the turbo tier: end frame (first-last frame).")
+    assert "last latent frame" in note and out["plan"]["segments"][-1]["conditioning"]["end_image"]
+    assert [len(c["stages"]) for c in out["calls"]] == [1]
+    r = run(
+        offline, "-m", "reelforge", *args, "--end-image", end, "--dry-run", "-o", tmp_path / "o"
+    )
+    assert r.returncode == 0, r.stderr
+    assert "· experimental on the turbo tier: end frame" in " ".join(r.stdout.split())
+    without = dry(offline, tmp_path, *args)
+    assert not [n for n in without["plan"]["notes"] if "experimental" in n]
+
+
 def test_animatic_has_no_stages(offline, tmp_path):
     out = dry(offline, tmp_path, "video", FOX, "--tier", "animatic", "-d", "3")
     assert out["plan"]["engine"] == "animatic" and out["previz"] is True

@@ -1,7 +1,17 @@
+import dataclasses
+import re
+
 import pytest
 
 from reelforge.errors import InputError
-from reelforge.lineup import TIERS, estimate, resolve_tier, select, with_default_resolution
+from reelforge.lineup import (
+    END_FRAME,
+    TIERS,
+    estimate,
+    resolve_tier,
+    select,
+    with_default_resolution,
+)
 from reelforge.spec.requests import parse_request
 
 
@@ -134,3 +144,29 @@ def test_a_request_without_resolution_gets_its_tiers_default(data, resolution):
     if "resolution" not in data:
         request = parse_request(filled)
         assert select(request, 5.0).tier.default_resolution == resolution
+
+
+def test_turbo_end_frame_is_experimental_with_its_reason():
+    turbo = TIERS["turbo"]
+    reason = turbo.experimental[END_FRAME]
+    assert "TI2V-5B" in reason and "last latent frame" in reason and "last 4 frames" in reason
+    assert [t.name for t in TIERS.values() if t.experimental] == ["turbo"]
+    note = turbo.experimental_note(END_FRAME)
+    assert note.startswith("experimental on the turbo tier: end frame") and note.endswith(reason)
+    assert TIERS["cinema"].experimental_note(END_FRAME) is None
+    # the tiers the reason sends a user to take end frames, and not experimentally
+    named = {t.name for t in TIERS.values() if re.search(rf"\b{t.name}\b", reason)} - {"turbo"}
+    assert named == {"cinema", "budget"}
+    for name in named:
+        assert TIERS[name].offers(END_FRAME) and END_FRAME not in TIERS[name].experimental
+    assert {t.name for t in TIERS.values() if t.offers(END_FRAME)} == {
+        "cinema", "omni", "budget", "turbo", "animatic"
+    }
+
+
+@pytest.mark.parametrize(
+    ("tier", "feature"), [("motion", END_FRAME), ("turbo", "camera_orbit")]
+)
+def test_experimental_names_only_a_feature_the_tier_offers(tier, feature):
+    with pytest.raises(ValueError, match=f"experimental '{feature}' is not a feature it offers"):
+        dataclasses.replace(TIERS[tier], experimental={feature: "because"})

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from reelforge.lineup import TIERS
+from reelforge.lineup import END_FRAME, TIERS
 from reelforge.planning.frames import snap_frames_up
 from reelforge.planning.planner import plan
 from reelforge.spec.requests import parse_request
@@ -121,6 +121,25 @@ def test_image_to_video_conditions_first_and_last():
     assert conds[-1].end_image.name == "end.png" and conds[-1].start_image is None
     assert conds[1].start_image is None and conds[1].end_image is None
     assert p.width / p.height == pytest.approx(4 / 3, rel=0.01)
+
+
+def test_turbo_end_frame_is_noted_as_experimental():
+    data = {
+        "workflow": "image2video", "image": "start.png", "end_image": "end.png",
+        "prompt": "She turns to the window.", "audio": False, "resolution": "720p",
+    }
+    note = TIERS["turbo"].experimental_note(END_FRAME)
+    p = plan(checked(5.0, **data), TIERS["turbo"], seed=5)
+    assert p.segments[-1].conditioning.end_image is not None  # still rendered to the end image
+    assert [n for n in p.notes if n.startswith("experimental")] == [note]
+
+    def experimental(tier, engine=None, **change):
+        notes = plan(checked(5.0, **{**data, **change}), TIERS[tier], seed=5, engine=engine).notes
+        return [n for n in notes if "experimental" in n]
+
+    assert experimental("turbo", end_image=None) == []  # start image only: as Wan's authors do
+    assert experimental("cinema") == [] and experimental("budget") == []  # LTX keyframes
+    assert experimental("turbo", engine="animatic") == []  # a previz is not rendered by Wan
 
 
 def test_omni_references_keep_their_tags():

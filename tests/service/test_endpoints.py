@@ -224,6 +224,18 @@ def test_query_by_external_task_id_and_list(server, kling):
 def test_tiers_and_openapi(server, kling):
     tiers = kling.tiers()
     assert tiers, "GET /v1/tiers returned nothing"
+    by_name = {t["name"]: t for t in tiers}
+    assert set(by_name["turbo"]["experimental"]) == {"end_frame"}
+    assert "TI2V-5B" in by_name["turbo"]["experimental"]["end_frame"]
+    assert all(t["experimental"] == {} for t in tiers if t["name"] != "turbo")
+    # the tiers that take an end frame; all but turbo as their model's authors support it
+    assert {t["name"] for t in tiers if "end_frame" in t["features"]} == {
+        "cinema",
+        "omni",
+        "budget",
+        "turbo",
+        "animatic",
+    }
     import httpx
 
     spec = httpx.get(server.url + "/openapi.json").json()

@@ -204,6 +204,47 @@ def test_too_small_image_is_refused_in_the_page_with_the_servers_message(studio,
     assert answer["message"] == expected
 
 
+def test_turbo_with_an_end_frame_shows_the_experimental_badge(studio, page, tmp_path):
+    """The badge and turbo's reason (from /v1/tiers) show only while turbo renders and an end
+    frame is given; the task still renders."""
+    start = write_image(tmp_path / "start.png", (640, 360))
+    end = write_image(tmp_path / "end.png", (640, 360))
+    reason = next(t for t in httpx.get(f"{studio.url}/v1/tiers", timeout=10).json()["data"]
+                  if t["name"] == "turbo")["experimental"]["end_frame"]
+    open_studio(page, studio.url, "#/image2video")
+    badge = page.locator("#page-image2video .experimental")
+    page.set_input_files("#i2v-image", str(start))
+    page.select_option("#image2video-tier", "turbo")
+    assert badge.is_hidden()  # turbo, no end frame: as Wan's authors run it
+    page.set_input_files("#i2v-tail", str(end))
+    badge.wait_for(state="visible")
+    assert badge.locator(".badge").inner_text().lower() == "experimental"
+    assert badge.inner_text().endswith(f"End frame on turbo: {reason}")
+    page.select_option("#image2video-tier", "budget")
+    badge.wait_for(state="hidden")  # LTX keyframes: supported
+    page.select_option("#image2video-tier", "")  # Auto: the guide's tier (cinema) decides
+    page.wait_for_function(
+        "document.querySelector('#page-image2video .guide .recommend b')?.textContent === 'cinema'"
+    )
+    assert badge.is_hidden()
+    page.select_option("#image2video-tier", "turbo")
+    badge.wait_for(state="visible")
+    page.set_input_files("#i2v-tail", [])  # the end frame removed
+    badge.wait_for(state="hidden")
+    page.set_input_files("#i2v-tail", str(end))
+    badge.wait_for(state="visible")
+
+    page.fill("#i2v-prompt", "She turns to the window.")
+    page.fill("#image2video-duration", "3")
+    page.get_by_role("button", name="Generate").click()
+    page.wait_for_function("!document.getElementById('notice').hidden")
+    task_id = page.inner_text("#notice").split()[1]
+    page.wait_for_function(
+        f"document.querySelector(\"li.task[data-task-id='{task_id}']\")?.dataset.status === 'succeed'",
+        timeout=RENDER_MS,
+    )
+
+
 def test_avatar_with_a_generated_wav(studio, page, tmp_path):
     face = write_image(tmp_path / "face.png", (512, 512))
     voice = write_wav(tmp_path / "voice.wav", seconds=3.0)

@@ -33,7 +33,7 @@ from ..jobs.extend import preflight_extension
 from ..jobs.final import check_final, final_request, read_draft
 from ..jobs.urls import check_url
 from ..jobs.worker import Executor, Render
-from ..lineup import TIERS, estimate, resolve_tier
+from ..lineup import FEATURES, TIERS, estimate, resolve_tier
 from ..lineup.tiers import Tier
 from ..planning.extend import DEFAULT_EXTEND_SECONDS
 from ..planning.preflight import ANIMATIC, preflight
@@ -584,6 +584,8 @@ def _tier(t: Any) -> dict[str, Any]:
         "audio": t.audio,
         "prices": {r: {"silent": p[0], "with_audio": p[1]} for r, p in t.prices.items()},
         "multi_shot": t.multi_shot,
+        "features": [f for f in FEATURES if t.offers(f)],
+        "experimental": dict(t.experimental),
     }
 
 

@@ -225,7 +225,8 @@ def avatar(
 
 @app.command()
 def tiers() -> None:
-    """The lineup: tiers, their engines, limits and prices, and whether each can render here."""
+    """The lineup: tiers, their engines, limits and prices, whether each can render here,
+    and what a tier renders only experimentally (and why)."""
     from ..engines.registry import cannot_render
     from ..lineup import TIERS
 
@@ -251,6 +252,9 @@ def tiers() -> None:
     out.print(table)
     for line in missing:
         out.print(f"  · {line}", highlight=False)
+    for t in TIERS.values():
+        for feature in t.experimental:
+            out.print(f"  · {t.experimental_note(feature)}", highlight=False)
 
 
 @app.command()

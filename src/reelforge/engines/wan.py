@@ -24,7 +24,10 @@ what they can do:
   the start image's latent is held clean as latent frame 0 (its timestep is 0). Stock
   diffusers ignores ``last_image`` on this path, so first-last-frame runs through
   :class:`WanTI2VKeyframePipeline`, which holds the end image's latent as the *last* latent
-  frame the same way (our extension; same loop, same components).
+  frame the same way (our extension; same loop, same components). Wan's reference
+  (Wan-Video/Wan2.2 ``wan/textimage2video.py``) holds only the start image, and one latent
+  frame stands for 4 video frames: the turbo tier marks its end frame experimental
+  (``lineup.tiers``, ``Tier.experimental``) and a render that uses it says so.
 - **Wan 2.1-style I2V / FLF2V** folders (``WanImageToVideoPipeline`` with a CLIP image
   encoder, transformer ``in_channels=36``): the stock pipeline; ``last_image`` only on
   FLF2V (its transformer has ``pos_embed_seq_len`` for both images' CLIP tokens) — a

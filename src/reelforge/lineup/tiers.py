@@ -257,6 +257,19 @@ ENGINES: Mapping[str, EngineTraits] = MappingProxyType(
 
 ALL_WORKFLOWS = ("text2video", "image2video", "omni", "motion", "avatar")
 
+END_FRAME = "end_frame"
+"""First-last frame: a request's end image held as the video's last frame (image2video's
+``end_image``, Kling's ``image_tail``; an omni request's ``end_frame`` image)."""
+
+FEATURES: Mapping[str, str] = MappingProxyType({END_FRAME: "end frame (first-last frame)"})
+"""The features a tier's ``experimental`` may name, each in the words a user reads."""
+
+FEATURE_WORKFLOWS: Mapping[str, tuple[str, ...]] = MappingProxyType(
+    {END_FRAME: ("image2video", "omni")}
+)
+"""The workflows whose requests can use each feature: a tier offers a feature when it does
+one of them (:meth:`Tier.offers`)."""
+
 
 @dataclass(frozen=True)
 class Tier:
@@ -291,6 +304,11 @@ class Tier:
     models: tuple[str, ...] = field(default=())
     """Engines a request may pick instead of ``engine`` (``model``): cinema runs LTX-2.5
     and offers LTX-2."""
+    experimental: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
+    """Features (keys of :data:`FEATURES`) this tier renders in a way its model's authors
+    do not support, each with the reason in one sentence a user reads. ``reelforge tiers``,
+    ``/v1/tiers`` and the studio show them; a render that uses one still runs, and its plan
+    says so (:meth:`experimental_note`, into the sidecar and ``--dry-run``)."""
 
     def __post_init__(self) -> None:
         if self.default_resolution not in self.resolutions:
@@ -301,6 +319,24 @@ class Tier:
         for engine in (self.engine, *self.models):  # measured or counted: a missing one fails here
             for resolution in self.resolutions:
                 compute.speed(self.name, engine, resolution)
+        for feature in self.experimental:
+            if feature not in FEATURES or not self.offers(feature):
+                raise ValueError(
+                    f"tier {self.name!r}: experimental {feature!r} is not a feature it offers "
+                    f"(features: {', '.join(FEATURES)}; its workflows: {', '.join(self.workflows)})"
+                )
+
+    def offers(self, feature: str) -> bool:
+        """Whether requests on this tier can use ``feature`` (one of :data:`FEATURES`)."""
+        return any(wf in self.workflows for wf in FEATURE_WORKFLOWS[feature])
+
+    def experimental_note(self, feature: str) -> str | None:
+        """The plan note of a render that uses ``feature`` on this tier: that it is
+        experimental here, and why; None where the tier supports it as its authors do."""
+        reason = self.experimental.get(feature)
+        if reason is None:
+            return None
+        return f"experimental on the {self.name} tier: {FEATURES[feature]}. {reason}"
 
     @property
     def traits(self) -> EngineTraits:
@@ -439,6 +475,20 @@ TIERS: Mapping[str, Tier] = _tiers(
         prices={"720p": (3, 3)},
         multi_shot=False,
         kling_models=("kling-v2-5-turbo",),
+        # Wan-Video/Wan2.2 wan/textimage2video.py (i2v) encodes the one start image and holds
+        # it as latent frame 0 only (wan/utils/utils.py masks_like zeroes frame 0); the VAE
+        # compresses time 4× (wan/configs/wan_ti2v_5B.py vae_stride (4, 16, 16)), so the end
+        # latent engines/wan.py holds at the last latent frame stands for the last 4 frames.
+        experimental=MappingProxyType(
+            {
+                END_FRAME: (
+                    "Wan 2.2 TI2V-5B was trained to start from an image, never to end on one: "
+                    "turbo holds the end image as its last latent frame (the last 4 frames), "
+                    "so the ending may jump or smear; cinema and budget follow an end frame "
+                    "as the LTX authors support it (keyframe conditioning)."
+                ),
+            }
+        ),
     ),
     Tier(
         "animatic",

@@ -12,7 +12,7 @@ from itertools import accumulate, pairwise
 from pathlib import Path
 from typing import Any
 
-from ..lineup.tiers import ENGINES, Tier
+from ..lineup.tiers import END_FRAME, ENGINES, Tier
 from ..prompting.analyze import analyze_shot, analyze_shots
 from ..prompting.camera import camera_from_control
 from ..prompting.intelligence import split_into_shots
@@ -147,6 +147,14 @@ def plan(
             f"frame counts rendered as {traits.frame_step}k+1 for {traits.label}, "
             "trimmed back to the requested duration"
         )
+    # 6. Features the tier's own model renders only experimentally (a previz's animatic
+    # does not render them that way): the plan says so, and why.
+    if traits.name in (tier.engine, *tier.models):
+        notes.extend(
+            note
+            for feature in _features_used(segments)
+            if (note := tier.experimental_note(feature)) is not None
+        )
 
     return RenderPlan(
         workflow=request.workflow,
@@ -163,6 +171,11 @@ def plan(
         segments=tuple(segments),
         notes=tuple(notes),
     )
+
+
+def _features_used(segments: Sequence[Segment]) -> tuple[str, ...]:
+    """The lineup features (:data:`~reelforge.lineup.tiers.FEATURES`) the segments use."""
+    return (END_FRAME,) if any(s.conditioning.end_image for s in segments) else ()
 
 
 def _shots(request: Any, duration: float) -> tuple[list[Shot], str, list[str]]:

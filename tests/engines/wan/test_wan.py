@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -9,6 +11,7 @@ from PIL import Image
 
 import reelforge
 from reelforge.errors import EngineUnavailable
+from reelforge.lineup import END_FRAME, TIERS
 from reelforge.media.clip import Clip
 from reelforge.media.decode import fit_image, load_image, read_video
 from reelforge.media.probe import probe_video
@@ -83,6 +86,9 @@ def test_first_last_frame_mp4(kind, wan_folders, media, tmp_path):
         tmp_path,
     )
     check_mp4(art)
+    # turbo's end frame is experimental (lineup/tiers.py): rendered, and the sidecar says so
+    notes = json.loads(art.sidecar.read_text())["plan"]["notes"]
+    assert TIERS["turbo"].experimental_note(END_FRAME) in notes
 
 
 # --------------------------------------------------------------------------- equivalence

@@ -32,6 +32,10 @@ const MODES = [
   ["4k", "4k", "4K — final"],
 ];
 const RESOLUTION_LABELS = Object.fromEntries(MODES.map(([, resolution, label]) => [resolution, label.split(" ")[0]]));
+// The lineup's features (lineup/tiers.py FEATURES): the page input that uses each, and its name
+const FEATURE_INPUTS = {
+  end_frame: ["image_tail", "End frame"],
+};
 
 function debounce(fn, ms) {
   let timer = null;
@@ -60,6 +64,7 @@ export class Page {
     this.ctx = ctx;
     this.files = {}; // field -> {file, ok, info} (image_list: an array)
     this.tierMax = null;
+    this.renderingTier = null; // the estimate's tier: the chosen one, else the guide's
     this.tiers = tiers.filter((t) => t.workflows.includes(this.workflow));
     this.shots = [
       { duration: 3, action: "", camera: "static" },
@@ -127,7 +132,8 @@ export class Page {
         el("label", { for: `${p}-negative`, text: "What to avoid" }),
         el("textarea", { id: `${p}-negative`, name: "negative_prompt", rows: 2, placeholder: "blur, distorted hands" })));
     const fieldset = el("fieldset", { class: "settings" }, el("legend", { text: "Settings" }), grid,
-      el("div", { class: "guide", "aria-live": "polite" }), negative);
+      el("div", { class: "guide", "aria-live": "polite" }),
+      el("div", { class: "experimental", "aria-live": "polite", hidden: true }), negative);
     const submit = el("div", { class: "submit-row" },
       el("p", { class: "estimate", "aria-live": "polite" }),
       el("button", { type: "submit", class: "primary", text: "Generate" }));
@@ -201,7 +207,10 @@ export class Page {
   changed(event) {
     const target = event.target;
     if (target.name === "shot_mode") this.showMode();
-    if (target.name === "model_name") this.followTier();
+    if (target.name === "model_name") {
+      this.followTier();
+      this.showExperimental();
+    }
     if (target.name === "character_orientation") this.recheck("video_url");
     if (target.matches("[data-lint]") || target.closest(".shots")) this.lintSoon();
     this.estimateSoon();
@@ -229,7 +238,9 @@ export class Page {
       guide.append(el("ul", { class: "reasons" }, ...data.recommended.reasons.map((r) => el("li", { text: r }))));
     }
     this.tierMax = data.tier ? data.tier.max_duration : null;
+    this.renderingTier = data.tier;
     this.followTier(data.tier);
+    this.showExperimental();
     out.classList.toggle("problem", Boolean(data.problem));
     if (data.problem) {
       out.textContent = data.problem;
@@ -242,6 +253,22 @@ export class Page {
       out.dataset.credits = data.credits;
     }
     this.updateTotal();
+  }
+
+  // What the rendering tier (the chosen one, else the guide's) offers only experimentally
+  // (/v1/tiers `experimental`) and this page's inputs use: a badge and the tier's reason.
+  showExperimental() {
+    const box = this.$(".experimental");
+    const name = this.value("model_name") || this.renderingTier?.name;
+    const tier = this.tiers.find((t) => t.name === name);
+    const used = Object.entries(tier?.experimental || {}).filter(([feature]) => {
+      const [field] = FEATURE_INPUTS[feature] || [];
+      return field && this.files[field];
+    });
+    box.replaceChildren(...used.map(([feature, reason]) => el("p", { "data-feature": feature },
+      el("span", { class: "badge", text: "experimental" }),
+      ` ${FEATURE_INPUTS[feature][1]} on ${tier.name}: ${reason}`)));
+    box.hidden = used.length === 0;
   }
 
   async lint() {
@@ -359,6 +386,7 @@ export class Page {
 
   afterFiles(field) {
     if (this.workflow === "omni") this.renderTags();
+    this.showExperimental();
     // attaching a video lowers the reference maximum: count the images again
     if (field === "video_list[0].video_url" && this.files.image_list) this.recheck("image_list");
     this.estimateSoon();
