@@ -158,12 +158,18 @@ def test_doctor_plans_for_a_given_machine():
     data = json.loads(result.stdout)
     assert data["gpu"]["memory_gb"] == 24 and data["host_gb"] == 64
     for t in data["tiers"]:
-        try:
-            want = plan_memory(t["tier"], 24, 64).describe()
-        except DoesNotFit as exc:
-            assert t["auto"] is None and t["refusal"] == str(exc)
-        else:
-            assert t["auto"] == want
+        tier = TIERS[t["tier"]]
+        assert set(t["by_resolution"]) == set(tier.resolutions)
+        for resolution, planned in t["by_resolution"].items():
+            try:
+                want = plan_memory(tier, 24, 64, resolution).describe()
+            except DoesNotFit as exc:
+                assert planned is None
+                if resolution == tier.default_resolution:
+                    assert t["auto"] is None and t["refusal"] == str(exc)
+            else:
+                assert planned == want
+        assert t["auto"] == t["by_resolution"][tier.default_resolution]
     table = reelforge("doctor", "--gpu-gb", "80", "--host-gb", "128")
     assert table.returncode == 0, table.stderr
     assert "cinema" in table.stdout and "auto" in table.stdout

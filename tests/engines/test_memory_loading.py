@@ -216,3 +216,41 @@ def test_ltx_stages_encode_the_prompt_once_with_the_text_encoder_freed(monkeypat
     np.testing.assert_array_equal(clip.audio.samples, reference.audio.samples)
     freed.unload()
     kept.unload()
+
+
+def test_a_larger_render_re_places_the_weights_or_is_refused_before_dropping_them(
+    monkeypatch, tmp_path
+):
+    """Cinema on LTX-2 with every weight on the GPU (``--no-low-vram``): on a 110 GB GPU the
+    default 1080p plan keeps the text encoder, a 4K final needs it freed (103 of 110 GB)."""
+    from reelforge.engines.ltx2.engine import LTX2Engine
+    from reelforge.engines.ltx2.tiny import save_tiny_ltx2
+
+    from .ltx2.test_ltx2 import segment as ltx_segment
+
+    folder = save_tiny_ltx2(tmp_path / "LTX-2")
+    machine(monkeypatch, gpu_gb=110, host_gb=64)
+    engine = LTX2Engine(model_path=folder, tier="cinema")
+    engine.load("cpu", SpeedOptions(low_vram=False))
+    plan = engine.memory_plan
+    assert (plan.window.width, plan.window.height) == (1920, 1088)
+    assert plan.mode == "resident" and not plan.free_text_encoder
+
+    engine.fit([ltx_segment()])  # a small render: nothing changes
+    assert engine.memory_plan is plan
+    final = ltx_segment(width=3840, height=2176, frames=361)
+    engine.fit([ltx_segment(), final])
+    placed = engine.memory_plan
+    assert (placed.window.width, placed.window.height, placed.window.frames) == (3840, 2176, 361)
+    assert placed.mode == "resident" and placed.free_text_encoder
+    assert engine.pipeline("LTX2Pipeline").text_encoder is None
+    assert engine.render(ltx_segment()).num_frames == ltx_segment().frames
+
+    machine(monkeypatch, gpu_gb=100, host_gb=64)
+    engine.planned_window = None
+    engine.load("cpu", SpeedOptions(low_vram=False))
+    loaded = engine.pipeline("LTX2Pipeline")
+    with pytest.raises(DoesNotFit, match=r"3840×2176×361 does not fit 100 GB GPU"):
+        engine.fit([final])
+    assert engine.pipeline("LTX2Pipeline") is loaded  # refused before anything was dropped
+    engine.unload()

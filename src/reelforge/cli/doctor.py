@@ -28,7 +28,8 @@ def doctor(
     ] = None,
 ) -> None:
     """This machine's GPU and host RAM; per GPU tier, the GPU and host memory each placement
-    needs for the tier's largest render, and the one `auto` would pick."""
+    needs for the tier's longest render at its default resolution, the one `auto` would
+    pick (what the engine loads with), and what each resolution would be placed by."""
     from ..engines.memory import Machine, this_machine
     from ..engines.memory import doctor as report
 
@@ -53,8 +54,9 @@ def doctor(
     out.print(f"host RAM: {data['host_gb']:.1f} GB")
     if data["note"]:
         out.print(data["note"], highlight=False)
-    table = Table(title="memory per tier at its largest render (GPU / host GB)")
-    for col in ("tier", "render", "weights", "resident", "model", "group", "sequential", "auto"):
+    table = Table(title="memory per tier, longest render at its default resolution (GPU / host GB)")
+    columns = ("tier", "render", "weights", "resident", "model", "group", "sequential", "auto")
+    for col in (*columns, "by resolution"):
         table.add_column(col, no_wrap=col in ("tier", "render"))
     for t in data["tiers"]:
         w = t["window"]
@@ -69,6 +71,8 @@ def doctor(
             f"{sum(t['weights_gb'].values()):.0f}",
             *cells,
             auto,
+            " · ".join(f"{r} {p['mode'] if p else '✗'}" for r, p in t["by_resolution"].items())
+            or "—",
         )
     out.print(table)
     for t in data["tiers"]:

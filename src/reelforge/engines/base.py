@@ -8,7 +8,7 @@ plan's size and fps. It never trims, concatenates or encodes: the runner does.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -61,6 +61,12 @@ class Engine(ABC):
         """Load weights onto ``device``; called once, pipelines stay loaded between tasks.
 
         Engines without weights (the animatic) keep this default, which does nothing."""
+        return None
+
+    def fit(self, segments: Sequence[Segment]) -> None:
+        """Make sure the loaded weights' placement holds the largest of ``segments`` (a GPU
+        engine may re-place them), or raise naming what is short; before any is rendered.
+        Engines without a memory plan keep this default, which does nothing."""
         return None
 
     @abstractmethod

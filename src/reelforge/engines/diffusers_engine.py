@@ -24,8 +24,9 @@ from __future__ import annotations
 import gc
 import importlib
 import json
+import logging
 import weakref
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any, ClassVar
@@ -35,8 +36,11 @@ import torch
 
 from ..errors import NonFiniteOutput
 from ..media.clip import Audio, Clip
+from ..planning.plan import Segment
 from .base import Engine, SpeedOptions, StepCallback
 from .weights import locate_weights
+
+log = logging.getLogger("reelforge.engines")
 
 _shared: weakref.WeakValueDictionary[tuple, Any] = weakref.WeakValueDictionary()
 """Loaded base pipelines by (engine, class, folder, device, dtype, speed options). Tiers of
@@ -71,6 +75,8 @@ class DiffusersEngine(Engine):
         self.speed_report: Any = None
         self.memory_plan: Any = None
         """The :class:`~reelforge.engines.memory.Plan` the pipeline was placed by (None: the CPU)."""
+        self.planned_window: Any = None
+        """The render the plan is made for (None: the tier's longest at its default resolution)."""
         self._pipelines: dict[str, Any] = {}
         self._text: tuple[tuple, dict[str, Any]] | None = None
 
@@ -111,8 +117,9 @@ class DiffusersEngine(Engine):
         self._text = None
 
     def plan(self) -> Any:
-        """The memory plan of this engine's tier on :attr:`device` with the user's speed
-        options (``low_vram``, ``offload``, ``vae_tiling`` narrow the placements), or
+        """The memory plan on :attr:`device` for :attr:`planned_window` (at first the tier's
+        longest render at its default resolution: what most tasks ask for) with the user's
+        speed options (``low_vram``, ``offload``, ``vae_tiling`` narrow the placements), or
         :class:`~reelforge.engines.memory.DoesNotFit` naming what is short; None on a device
         without memory of its own (the CPU)."""
         from . import memory
@@ -121,14 +128,40 @@ class DiffusersEngine(Engine):
         gpu_gb = gpu_memory_gb(self.device)
         if gpu_gb is None:
             return None
-        return memory.plan_memory(
-            memory.tier_of(self.name, self.tier),
+        tier = memory.tier_of(self.name, self.tier)
+        window = self.planned_window or memory.worst_window(
+            tier, tier.default_resolution, engine=self.name
+        )
+        return memory.plan_window(
+            window,
             gpu_gb,
             memory.host_memory_gb(),
-            engine=self.name,
             modes=memory.allowed_modes(self.speed.low_vram, self.speed.offload),
             vae_tiling=self.speed.vae_tiling,
         )
+
+    def fit(self, segments: Sequence[Segment]) -> None:
+        """Before a task renders: when its largest segment (a 4K final, a longer window)
+        needs more than the loaded placement holds, the weights are placed again by a plan
+        for it (reloaded; slower placements hold larger renders), or
+        :class:`~reelforge.engines.memory.DoesNotFit` names what is short."""
+        from . import memory
+        from .speed import gpu_memory_gb
+
+        plan, gpu_gb = self.memory_plan, gpu_memory_gb(self.device)
+        if plan is None or gpu_gb is None or not segments:
+            return
+        largest = max(segments, key=lambda s: s.width * s.height * s.frames)
+        window = memory.request_window(plan, largest.width, largest.height, largest.frames)
+        if memory.holds(plan, window, gpu_gb, memory.host_memory_gb()):
+            return
+        self.planned_window = window
+        self.plan()  # refuses before the loaded weights are dropped
+        log.info(
+            "re-placing %s for %d×%d×%d", self.name, window.width, window.height, window.frames
+        )
+        self.unload()
+        self.load(str(self.device), self.speed)
 
     @property
     def frees_text_encoder(self) -> bool:

@@ -432,11 +432,41 @@ def plan_memory(
     is short."""
     tier = TIERS[tier] if isinstance(tier, str) else tier
     window = worst_window(tier, resolution, frames, engine)
+    return plan_window(window, gpu_gb, host_gb, modes=modes, vae_tiling=vae_tiling)
+
+
+def plan_window(
+    window: Window,
+    gpu_gb: float,
+    host_gb: float,
+    *,
+    modes: tuple[str, ...] = MODES,
+    vae_tiling: bool | None = None,
+) -> Plan:
+    """The fastest placement of ``window`` (see :func:`plan_memory`)."""
     plans = list(candidates(window, modes, vae_tiling))
     for p in plans:
         if p.fits(gpu_gb, host_gb):
             return p
     raise refusal(window, plans, gpu_gb, host_gb)
+
+
+def request_window(plan: Plan, width: int, height: int, frames: int) -> Window:
+    """A render of ``width``×``height``×``frames`` on the plan's tier and engine."""
+    w = plan.window
+    return Window(w.tier, w.engine, f"{width}×{height}", width, height, frames)
+
+
+def holds(plan: Plan, window: Window, gpu_gb: float, host_gb: float) -> bool:
+    """Whether ``plan``'s placement also fits ``window`` on this machine."""
+    if (window.width, window.height, window.frames) == (
+        plan.window.width,
+        plan.window.height,
+        plan.window.frames,
+    ):
+        return True
+    placed = place(window, units(window), plan.mode, plan.free_text_encoder, plan.vae_tiling)
+    return placed.fits(gpu_gb, host_gb)
 
 
 def tier_of(engine: str, tier: str | None = None) -> Tier:
@@ -540,11 +570,12 @@ def gpu_tiers() -> list[Tier]:
 
 
 def doctor(machine: Machine) -> dict[str, Any]:
-    """Per GPU tier: what each mode needs at its largest window, and what ``auto`` picks
-    on ``machine``."""
+    """Per GPU tier: what each mode needs for its longest render at its default resolution,
+    what ``auto`` picks there on ``machine`` (what the engine loads with), and what it picks
+    for each resolution the tier offers (what a larger render is re-placed to)."""
     tiers = []
     for tier in gpu_tiers():
-        window = worst_window(tier)
+        window = worst_window(tier, tier.default_resolution)
         plans = list(candidates(window))
         modes = []
         for mode in MODES:
@@ -569,14 +600,17 @@ def doctor(machine: Machine) -> dict[str, Any]:
             "weights_gb": {u.name: round(u.weights / GB, 2) for u in units(window)},
             "modes": modes,
         }
-        if machine.gpu_gb is None:
-            entry["auto"] = None
-        else:
-            try:
-                entry["auto"] = plan_memory(tier, machine.gpu_gb, machine.host_gb).describe()
-            except DoesNotFit as exc:
-                entry["auto"] = None
-                entry["refusal"] = str(exc)
+        entry["auto"], entry["by_resolution"] = None, {}
+        if machine.gpu_gb is not None:
+            for resolution in tier.resolutions:
+                try:
+                    plan = plan_memory(tier, machine.gpu_gb, machine.host_gb, resolution)
+                    entry["by_resolution"][resolution] = plan.describe()
+                except DoesNotFit as exc:
+                    entry["by_resolution"][resolution] = None
+                    if resolution == tier.default_resolution:
+                        entry["refusal"] = str(exc)
+            entry["auto"] = entry["by_resolution"][tier.default_resolution]
         tiers.append(entry)
     return {
         "gpu": None

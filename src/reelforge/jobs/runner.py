@@ -130,6 +130,7 @@ def prepare(
             plan.engine, tier=plan.tier, device=device, speed=speed,
             model_path=None if previz else model_path,
         )
+        engine.fit(plan.segments)  # the weights' placement holds the largest segment
     return Job(pre.checked, pre.choice, plan, engine, pre.user_audio)
 
 
