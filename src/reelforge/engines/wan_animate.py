@@ -6,9 +6,11 @@ How a segment becomes a ``WanAnimatePipeline`` call
    the source's own size (a span running past the end holds the last frame), exactly
    ``segment.frames`` of them.
 2. A :class:`~reelforge.engines.wan_preprocess.MotionPreprocessor` turns them into
-   ``pose_video`` (skeletons at the output framing) and ``face_video`` (face crops at the
-   transformer's ``motion_encoder_size``): Wan's own ONNX detector + ViTPose when their
-   weights are present, else a classical fallback that warns.
+   ``pose_video`` (skeletons drawn at the reference's size, letterboxed into the output
+   size) and ``face_video`` (face crops at the transformer's ``motion_encoder_size``):
+   Wan's own ONNX detector + ViTPose run step by step as Wan's preprocessing runs them
+   (``docs/research/wan-animate-preprocess.md``) when their weights are present, else a
+   classical fallback that warns.
 3. ``image=`` the character image (the pipeline frames it itself), ``mode="animate"``,
    ``segment_frame_length=segment.frames`` (one pipeline segment per reelforge segment: the
    planner has already chunked the reference), the segment's size, seed and steps

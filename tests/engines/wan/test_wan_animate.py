@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 import pytest
 import torch
@@ -134,63 +132,6 @@ def test_fallback_preprocessor_warns_and_still_renders(wan_folders, media, tmp_p
     out = pre(frames, *SIZE, 16)
     assert len(out.pose) == len(out.face) == 9 and out.method == "classical"
     assert out.pose[0].size == SIZE and out.face[0].size == (16, 16)
-
-
-def test_onnx_preprocessor_geometry(tmp_path):
-    """Hand-made detector and pose models with known outputs: the keypoints land where the
-    heatmap peaks say, in source pixels, and the face crop follows the face keypoints."""
-    onnx = pytest.importorskip("onnx")
-    from onnx import TensorProto, helper, numpy_helper
-
-    from reelforge.engines.wan_preprocess import CHECKPOINT_DIR, DETECTOR, POSE
-
-    def constant_model(path, input_shape, output):
-        # output = constant + 0 * mean(input): ignores the picture, keeps the input's shape.
-        graph = helper.make_graph(
-            [
-                helper.make_node("ReduceMean", ["x"], ["m"], keepdims=0),
-                helper.make_node("Mul", ["m", "zero"], ["z"]),
-                helper.make_node("Add", ["const", "z"], ["y"]),
-            ],
-            "const",
-            [helper.make_tensor_value_info("x", TensorProto.FLOAT, input_shape)],
-            [helper.make_tensor_value_info("y", TensorProto.FLOAT, list(output.shape))],
-            [
-                numpy_helper.from_array(output.astype(np.float32), "const"),
-                numpy_helper.from_array(np.zeros((), np.float32), "zero"),
-            ],
-        )
-        model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
-        model.ir_version = 8
-        path.parent.mkdir(parents=True, exist_ok=True)
-        onnx.save(model, str(path))
-
-    root = tmp_path / CHECKPOINT_DIR
-    # detector sees a 64×64 letterbox of a 128×64 frame (ratio 0.5, 16 px bars top and bottom)
-    boxes = np.array([[[16, 24, 48, 56, 0.9, 0], [0, 0, 64, 64, 0.95, 3]]])  # class 3 is no person
-    constant_model(root / DETECTOR[0] / DETECTOR[1], [1, 3, 64, 64], boxes)
-    heat = np.zeros((1, 133, 8, 6))
-    heat[0, :, 0, 0] = 1.0  # every keypoint at the crop's top-left cell...
-    heat[0, 23:91, 4, 3] = 2.0  # ...except the face ones, at row 4, column 3
-    constant_model(root / POSE[0] / POSE[1], [1, 3, 32, 24], heat)
-    with warnings.catch_warnings():
-        warnings.simplefilter("error")
-        pre = load_preprocessor(tmp_path)
-    assert isinstance(pre, OnnxMotionPreprocessor)
-    from PIL import Image
-
-    frame = Image.new("RGB", (128, 64))
-    box = pre.detect(frame)
-    assert box == pytest.approx(
-        (32, 16, 96, 64)
-    )  # (16,24,48,56) back through the letterbox, clipped
-    points = pre.keypoints(frame, box)
-    # crop: box 64×48 widened to 3:4 → 64 wide × 85.33 high, ×1.25 → 80 × 106.67, centred at (64, 40)
-    x0, y0, cw, ch = 64 - 40, 40 - 160 / 3, 80, 320 / 3
-    assert points[23, :2] == pytest.approx((x0 + 3.5 / 6 * cw, y0 + 4.5 / 8 * ch), abs=1e-3)
-    assert points[0, :2] == pytest.approx((x0 + 0.5 / 6 * cw, y0 + 0.5 / 8 * ch), abs=1e-3)
-    out = pre(np.zeros((2, 64, 128, 3), np.uint8), 32, 32, 16)
-    assert out.method == "onnx" and out.pose[0].size == (32, 32) and out.face[0].size == (16, 16)
 
 
 def test_tiny_random_preprocessor_is_deterministic(wan_folders, media):
