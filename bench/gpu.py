@@ -96,21 +96,21 @@ torch 2.11 + CUDA 13, transformers 5.17, huggingface_hub 1.33, accelerate, safet
 tokenizers, sentencepiece, numpy, Pillow, typer, rich, peft, regex; it lacks diffusers,
 PyAV, pydantic and torchao, and its transformers is too old for diffusers 0.42's LTX-2
 imports (Gemma 4 classes, ≥ 5.24). ``bench/gpu_wheels.txt`` pins what to carry (the
-*bench* set: 60.6 MiB of wheels, PyAV 34 of them; with the ~3 MiB tree that fits the
-64 MiB a call may carry). ``make wheels`` fetches the other set, everything
-``pip install '.[engines]'`` needs beyond torch, for a host that has nothing (README,
-"Offline GPU host"). The tool sends the checkout the session was started in (the lead's),
-so in *that* repository's root, once::
+*bench* set: 11 wheels, 60.6 MiB, PyAV 34 of them, torchao 3.2 for the fast preset's FP8;
+with the ~3 MiB tree that fits the 64 MiB a call may carry). ``make wheels`` fetches the
+other set, everything ``pip install '.[engines]'`` needs beyond torch, for a host that has
+nothing else (README, "Offline GPU host"; 133 MiB). The tool sends the checkout the session
+was started in (the lead's), so in *that* repository's root, once (``/wheels*/`` is
+ignored, so it travels only when carried)::
 
-    echo /.whl/ >> .git/info/exclude
-    make wheels SET=bench DEST=.whl
+    make wheels SET=bench DEST=wheels-bench
 
-then one ``run`` call with ``carry: [".whl"]`` and ``timeout_s: 600`` (one command may run
-600 s; ``--budget-s 420`` leaves room for the install before it and the last job's
+then one ``run`` call with ``carry: ["wheels-bench"]`` and ``timeout_s: 600`` (one command
+may run 600 s; ``--budget-s 420`` leaves room for the install before it and the last job's
 overrun)::
 
     python3 -m pip install -q --no-index --no-deps --no-compile --no-cache-dir --upgrade
-      --target /tmp/site .whl/*.whl && export PYTHONPATH=/tmp/site:$PWD/src || exit;
+      --target /tmp/site wheels-bench/*.whl && export PYTHONPATH=/tmp/site:$PWD/src || exit;
       export PYTHONUNBUFFERED=1; nvidia-smi -L; set -o pipefail;
       timeout 570 python3 bench/gpu.py --budget-s 420 --steps 6
       --jsonl $OUT/gpu.jsonl 2>&1 | tee $OUT/log.txt
@@ -124,8 +124,9 @@ device (BENCHMARKS.md's FLOP table, ``bench/flops.py``): a stage-1 step of LTX-2
 960×544×121 (8,160 video tokens) with its four passes (CFG pair, STG, modality) is
 1.07 PFLOP, stock's and ours alike; a stage-2 step at 1920×1088×121 (32,640 tokens) with
 the rank-384 LoRA is 1.85 PFLOP a pass: ours one pass, stock's four (≈ 7.4 PFLOP). A Wan
-TI2V-5B step at 1280×704×121 is ≈ 1.1 PFLOP (CFG as two forwards). At the ≈ 790 TFLOP/s a
-large bf16 matmul reaches on this machine, 50–60 % MFU is 1.7–2.0 ms per TFLOP. With
+TI2V-5B step at 1280×704×121 is ≈ 1.1 PFLOP (CFG as two forwards). 50–60 % MFU of the
+H200's 989 TFLOP/s dense bf16 peak (a large matmul reaches ≈ 790 there) is 1.7–2.0 ms per
+TFLOP. With
 ``--steps 6`` (stage 1 and Wan cut to 6 steps; s/step is the median of steps 2…6, the clip
 is also given at the recipe's steps):
 
@@ -138,8 +139,10 @@ is also given at the recipe's steps):
 - ``ltx2-low-vram`` ≈ 1–2 min once it has the GPU: 11 passes each streaming the 38 GB
   transformer from pageable host memory, pinned group by group (≈ 3–6 s each), Gemma 3
   12B the same way, the tiled decode. Its build in host memory (68.7 GB of random init on
-  the CPU, ≈ 2–5 min) runs in its child while jobs 1 and 2 hold the GPU, so it costs the
-  budget nothing unless it is not done when its turn comes.
+  the CPU, ≈ 2–5 min: PyTorch's CPU random generator is serial, ≈ 0.25 G values/s a core)
+  runs in its child while jobs 1 and 2 hold the GPU — on one core, beside the one that
+  launches their kernels —, so it costs the budget nothing unless it is not done when its
+  turn comes.
 
 That is ≈ 6.5–12 min in all: at the fast end the three fit 420 s; otherwise
 ``ltx2-low-vram``, last of the three, is skipped with its line and a second lease measures
