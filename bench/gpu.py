@@ -1302,10 +1302,19 @@ class Harness:
             self.set_lora(job.key, pipe, model, what="lora")
             compiles = engine.speed_report is not None and engine.speed_report.has("compile")
             self.staged_run(job, case, engine, run, FASTEST_PRESET, label, {}, None, compiles)
-        except Exception as exc:
+        except Exception as exc:  # placing, the LoRA (a render's own failure has its line)
             traceback.print_exc(file=sys.stderr)
             self.failed = True
-            self.emit("render", case=job.key, label="ltx2 pair", completed=False, note=_short(exc))
+            stock = label == "stock diffusers"
+            self.emit(
+                "render",
+                case=job.key,
+                run="two-stage" if stock else StagedRun.of(*PAIR_RUN).name,
+                preset="stock" if stock else FASTEST_PRESET,
+                label=label,
+                completed=False,
+                note=_short(exc),
+            )
         finally:
             pipe = upsampler = engine = None
             self.torch._dynamo.reset()
