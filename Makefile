@@ -8,7 +8,7 @@ OUT    ?= out
 # Pinning torch first keeps pip from pulling a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test test-slow bench clean
+.PHONY: demo test test-slow bench wheels clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -47,6 +47,17 @@ test-slow: $(BIN)/.engines
 bench: $(BIN)/.installed
 	$(BIN)/python bench/animatic.py
 	$(BIN)/python bench/assembly.py
+
+# `make wheels` (README, "Offline GPU host"): into DEST, every wheel `pip install
+# '.[engines]'` needs beyond torch, for a host with Python PY on PLATFORM (its newest tag;
+# the defaults are the lent H200's). SET=bench: only bench/gpu_wheels.txt, what that
+# machine's image lacks for bench/gpu.py (under the 64 MiB a device call carries).
+PY       ?= 3.12
+PLATFORM ?= manylinux_2_28_x86_64
+SET      ?= engines
+DEST     ?= wheels
+wheels:
+	$(PYTHON) .ci/wheels.py --set $(SET) --python-version $(PY) --platform $(PLATFORM) --dest $(DEST)
 
 clean:
 	rm -rf $(VENV) $(OUT) test-artifacts .pytest_cache
