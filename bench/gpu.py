@@ -1203,6 +1203,7 @@ class Harness:
         engine.speed = speed
         engine.base_pipeline = type(pipe).__name__
         if report is None:
+            self.apply_memory_plan(engine)
             pipe = engine.prepare(pipe)
         else:
             engine.speed_report = report
@@ -1210,6 +1211,20 @@ class Harness:
         if upsampler is not None:
             engine._upsampler = upsampler.to(self.device).eval()
         return engine
+
+    def apply_memory_plan(self, engine: Any) -> None:
+        """On a GPU, place the pipeline by the engine's memory plan for this machine (the
+        GPU cap included), as ``load`` does — unless it frees the text encoder, which needs
+        a folder to read it back from (the bench builds in memory): then the pipeline is
+        placed by its ``SpeedOptions`` and the line records the plan as not applied."""
+        if not self.cuda:
+            return
+        try:
+            plan = engine.plan()
+        except Exception:  # DoesNotFit: recorded by memory_plan_fields on the line
+            return
+        if plan is not None and not plan.free_text_encoder:
+            engine.memory_plan = plan
 
     def fp8_planned(self, speed: Any) -> bool:
         """Whether ``speed`` will put FP8 weights on this device (``engines/speed.py``'s own
