@@ -1466,19 +1466,8 @@ class Harness:
                 speed="the diffusers docs' two-stage example, every component on the device",
             )
         except Exception as exc:
-            traceback.print_exc(file=sys.stderr)
             self.failed = True
-            self.emit(
-                "render",
-                **fields,
-                width=width,
-                height=height,
-                frames=frames,
-                seconds=time.perf_counter() - clock.started if clock.started else None,
-                **self.peak_fields(),
-                completed=False,
-                note=_short(exc) if clock.started else f"in the warm-up: {_short(exc)}",
-            )
+            self.render_failed(exc, fields, (width, height, frames), clock)
         finally:
             pipe.scheduler = shipped
             pipe.vae.disable_tiling()
@@ -1728,25 +1717,38 @@ class Harness:
                 **(extra() if extra is not None else {}),
             )
         except Exception as exc:
-            traceback.print_exc(file=sys.stderr)
             if not label.startswith("reelforge --low-vram"):
                 self.failed = True
-            self.emit(
-                "render",
-                **fields,
-                width=width,
-                height=height,
-                frames=frames,
-                seconds=time.perf_counter() - clock.started if clock.started else None,
-                **self.peak_fields(),
-                completed=False,
-                note=_short(exc) if clock.started else f"in the warm-up: {_short(exc)}",
-                **(extra() if extra is not None else {}),
-            )
+            more = extra() if extra is not None else {}
+            self.render_failed(exc, fields, (width, height, frames), clock, **more)
         self.measured[(job.key, label if job.key == "ltx2" else run.name)] = (
             time.perf_counter() - run_start
         )
         return frames_out
+
+    def render_failed(
+        self,
+        exc: Exception,
+        fields: dict[str, Any],
+        size: tuple[int, int, int],
+        clock: Any,
+        **extra: Any,
+    ) -> None:
+        """The line of a render that raised: how far it got, its peaks, and why."""
+        traceback.print_exc(file=sys.stderr)
+        width, height, frames = size
+        self.emit(
+            "render",
+            **fields,
+            width=width,
+            height=height,
+            frames=frames,
+            seconds=time.perf_counter() - clock.started if clock.started else None,
+            **self.peak_fields(),
+            completed=False,
+            note=_short(exc) if clock.started else f"in the warm-up: {_short(exc)}",
+            **extra,
+        )
 
     def staged_warmup(self, case: Case, engine: Any, fields: dict[str, Any], full: bool) -> None:
         dims = self.dims(case) if full or self.tiny else WARMUP_SIZE

@@ -14,6 +14,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -33,19 +34,25 @@ RUNS = {
 }
 
 
-def bench(cwd: Path, *args: str) -> tuple[list[dict], str]:
-    """Run the script; its JSON records and the markdown block after them."""
+def python(cwd: Path, timeout: int, *argv: str) -> tuple[Any, list[dict]]:
+    """Run Python with ``argv`` in ``cwd`` on one thread; its result and its JSON lines."""
     result = subprocess.run(
-        [sys.executable, str(BENCH), *args],
+        [sys.executable, *argv],
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=timeout,
         cwd=cwd,
         env={**os.environ, "OMP_NUM_THREADS": "1"},
     )
+    records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
+    return result, records
+
+
+def bench(cwd: Path, *args: str) -> tuple[list[dict], str]:
+    """Run the script; its JSON records and the markdown block after them."""
+    result, records = python(cwd, 900, str(BENCH), *args)
     assert result.returncode == 0, result.stderr[-3000:]
     lines = result.stdout.splitlines()
-    records = [json.loads(line) for line in lines if line.startswith("{")]
     block = "\n".join(line for line in lines if not line.startswith("{"))
     return records, block
 
@@ -324,18 +331,11 @@ def test_a_60_second_budget_writes_a_line_for_every_case(tmp_path):
     appears, with its results or a skip line (which ones fit depends on this machine)."""
     pytest.importorskip("reelforge.engines.ltx2.tiny25")
     jsonl = tmp_path / "run.jsonl"
-    result = subprocess.run(
-        [sys.executable, str(BENCH), "--tiny", "--budget-s", "60", "--jsonl", str(jsonl)],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        cwd=tmp_path,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-    )
+    args = ("--tiny", "--budget-s", "60", "--jsonl", str(jsonl))
+    result, printed = python(tmp_path, 900, str(BENCH), *args)
     assert result.returncode == 0, result.stderr[-3000:]
     saved = jsonl.read_text().splitlines()
     records = [json.loads(line) for line in saved]  # every line parses
-    printed = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     assert printed == records
     assert [r["case"] for r in records if r["kind"] == "case"] == JOBS
     results = ("render", "variant")
@@ -426,16 +426,8 @@ def test_models_are_freed_in_turn_and_a_failed_render_keeps_its_stages(tmp_path)
     NaN in budget's stage 2 fails that render and the run, keeps the phases it timed, and
     the runs after it still render."""
     pytest.importorskip("reelforge.engines.ltx2.tiny25")
-    result = subprocess.run(
-        [sys.executable, "-c", NAN_IN_BUDGET.format(bench=str(BENCH.parent))],
-        capture_output=True,
-        text=True,
-        timeout=900,
-        cwd=tmp_path,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-    )
+    result, records = python(tmp_path, 900, "-c", NAN_IN_BUDGET.format(bench=str(BENCH.parent)))
     assert result.returncode == 1, result.stderr[-3000:]
-    records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     cinema, budget, ltx2 = (renders(records, name)["reelforge quality"] for name in RUNS)
     assert cinema["completed"] and not budget["completed"] and ltx2["completed"]
     assert "stage 2 of segment 1 (step 1) produced NaN" in budget["note"]
@@ -464,16 +456,9 @@ sys.exit(gpu.main(["--tiny", "--cases", "ltx2-low-vram"]))
 def test_a_low_vram_child_killed_for_memory_fails_alone(tmp_path):
     """A child killed by SIGKILL (what the OOM killer sends when host RAM runs out) leaves a
     line saying so and a failed result; the run itself completes."""
-    result = subprocess.run(
-        [sys.executable, "-c", KILLED_CHILD.format(bench=str(BENCH.parent), tmp=str(tmp_path))],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=tmp_path,
-        env={**os.environ, "OMP_NUM_THREADS": "1"},
-    )
+    script = KILLED_CHILD.format(bench=str(BENCH.parent), tmp=str(tmp_path))
+    result, records = python(tmp_path, 300, "-c", script)
     assert result.returncode == 0, result.stderr[-3000:]
-    records = [json.loads(line) for line in result.stdout.splitlines() if line.startswith("{")]
     (child,) = [r for r in records if r["kind"] == "child"]
     assert child["returncode"] == -9 and child["note"].startswith("killed by SIGKILL")
     (render,) = [r for r in records if r["kind"] == "render"]

@@ -9,7 +9,6 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
-import torch
 
 pytest.importorskip("diffusers")
 
@@ -20,6 +19,7 @@ from reelforge.engines.memory import DoesNotFit, Plan  # noqa: E402
 from reelforge.engines.wan import WanEngine  # noqa: E402
 from reelforge.lineup import TIERS  # noqa: E402
 
+from .ltx2.conftest import one_thread  # noqa: E402, F401  (autouse: one thread per module)
 from .wan.conftest import segment  # noqa: E402
 
 
@@ -28,14 +28,6 @@ def ti2v(tmp_path_factory):
     from reelforge.engines.wan_common import save_tiny_wan
 
     return save_tiny_wan(tmp_path_factory.mktemp("wan") / "ti2v", "ti2v")
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def placement(tier: str, mode: str, free: bool, tiled: bool, engine: str | None = None) -> Plan:
@@ -171,9 +163,7 @@ def test_a_freed_text_encoder_is_read_per_prompt_and_gives_the_same_video(ti2v, 
     reference = kept.render(segment("text2video")).frames
 
     loads = counted_loads(monkeypatch)
-    monkeypatch.setattr(
-        WanEngine, "plan", lambda self: placement("turbo", "resident", True, False)
-    )
+    monkeypatch.setattr(WanEngine, "plan", lambda self: placement("turbo", "resident", True, False))
     freed = WanEngine(model_path=ti2v, tier="turbo")
     freed.load("cpu")
     pipe = freed.pipeline("WanPipeline")

@@ -21,6 +21,18 @@ def _tasks(server: Server) -> list[dict]:
     return httpx.get(f"{server.url}/v1/studio/tasks", timeout=10).json()["data"]
 
 
+def _generate(page) -> str:
+    """Press Generate; the task's id once the list shows it succeeded."""
+    page.get_by_role("button", name="Generate").click()
+    page.wait_for_function("!document.getElementById('notice').hidden")
+    task_id = page.inner_text("#notice").split()[1]
+    page.wait_for_function(
+        f"document.querySelector(\"li.task[data-task-id='{task_id}']\")?.dataset.status === 'succeed'",
+        timeout=RENDER_MS,
+    )
+    return task_id
+
+
 def test_multi_shot_text_to_video_renders_plays_and_reuses_its_seed(studio, page):
     open_studio(page, studio.url)
     page.get_by_label("Multi-shot").check()
@@ -29,7 +41,11 @@ def test_multi_shot_text_to_video_renders_plays_and_reuses_its_seed(studio, page
     page.get_by_role("button", name="Add shot").click()
     shots = page.locator("ol.shots > li")
     assert shots.count() == 3
-    actions = ["A lighthouse beam sweeps over the dark sea", "Waves crash on the rocks", "A gull flies past"]
+    actions = [
+        "A lighthouse beam sweeps over the dark sea",
+        "Waves crash on the rocks",
+        "A gull flies past",
+    ]
     for i, text in enumerate(actions):
         page.fill(f"#shot-{i}-action", text)
         page.fill(f"#shot-{i}-duration", "2")
@@ -48,7 +64,9 @@ def test_multi_shot_text_to_video_renders_plays_and_reuses_its_seed(studio, page
         "document.querySelector('.shot-total').textContent.startsWith('Total 6 s of 15 s maximum')"
     )
     assert "3 of 6 shots" in total.inner_text()
-    page.wait_for_function("document.querySelector('#page-text2video .estimate').textContent.includes('credits')")
+    page.wait_for_function(
+        "document.querySelector('#page-text2video .estimate').textContent.includes('credits')"
+    )
 
     page.get_by_role("button", name="Generate").click()
     page.wait_for_function("!document.getElementById('notice').hidden")
@@ -68,7 +86,11 @@ def test_multi_shot_text_to_video_renders_plays_and_reuses_its_seed(studio, page
     expected = float(data["task_result"]["videos"][0]["duration"])
     assert math.isclose(expected, 6.0, abs_tol=0.05)
     stored = next(t for t in _tasks(studio) if t["task_id"] == task_id)["request"]
-    assert stored["multi_shot"] is True and [s["duration"] for s in stored["multi_prompt"]] == ["2", "2", "2"]
+    assert stored["multi_shot"] is True and [s["duration"] for s in stored["multi_prompt"]] == [
+        "2",
+        "2",
+        "2",
+    ]
     assert "Camera: pan left." in stored["multi_prompt"][1]["prompt"]
 
     # the player: poster, playback, duration, download, plan and seeds
@@ -77,8 +99,12 @@ def test_multi_shot_text_to_video_renders_plays_and_reuses_its_seed(studio, page
     assert dialog.is_visible()
     video = page.locator("#player-video")
     assert "/v1/files/" in video.get_attribute("poster")
-    page.evaluate("document.getElementById('player-video').muted = true; document.getElementById('player-video').play()")
-    page.wait_for_function("document.getElementById('player-video').readyState >= 2", timeout=20_000)
+    page.evaluate(
+        "document.getElementById('player-video').muted = true; document.getElementById('player-video').play()"
+    )
+    page.wait_for_function(
+        "document.getElementById('player-video').readyState >= 2", timeout=20_000
+    )
     duration = page.evaluate("document.getElementById('player-video').duration")
     assert math.isclose(duration, expected, abs_tol=0.1), (duration, expected)
     href = page.get_attribute("#player-download", "href")
@@ -139,7 +165,9 @@ def test_a_finished_draft_is_rendered_again_as_a_4k_final_from_the_player(studio
     data = httpx.get(f"{studio.url}/v1/videos/final/{final}", timeout=10).json()["data"]
     assert data["task_status"] == "succeed" and data["task_tier"] == "cinema"
     assert math.isclose(float(data["task_result"]["videos"][0]["duration"]), 3.0, abs_tol=0.05)
-    sidecar = httpx.get(f"{studio.url}/v1/studio/tasks/{final}/sidecar", timeout=10).json()["data"]["sidecar"]
+    sidecar = httpx.get(f"{studio.url}/v1/studio/tasks/{final}/sidecar", timeout=10).json()["data"][
+        "sidecar"
+    ]
     assert (sidecar["plan"]["width"], sidecar["plan"]["height"]) == (3840, 2160)
     assert sidecar["seeds"]["task"] == 21 and sidecar["request"]["resolution"] == "4k"
 
@@ -157,7 +185,9 @@ def test_the_resolution_control_follows_the_tier(studio, page):
     mode = page.locator("#text2video-mode")
     offered = "[...document.querySelectorAll('#text2video-mode option')].filter((o) => !o.disabled).map((o) => o.value).join(',')"
     assert page.evaluate(offered) == ",std,pro,4k"  # Auto: every resolution some tier renders
-    page.wait_for_function("document.querySelector('#text2video-mode option').textContent === 'Tier default (1080p)'")
+    page.wait_for_function(
+        "document.querySelector('#text2video-mode option').textContent === 'Tier default (1080p)'"
+    )
     page.select_option("#text2video-mode", "pro")
     page.select_option("#text2video-tier", "turbo")
     assert page.evaluate(offered) == ",std" and mode.input_value() == ""  # 1080p: not turbo's
@@ -165,27 +195,28 @@ def test_the_resolution_control_follows_the_tier(studio, page):
     page.fill("#t2v-prompt", "A cat walks along a wall.")
     page.fill("#text2video-duration", "3")
     estimate = "#page-text2video .estimate"
-    page.wait_for_function(f"document.querySelector('{estimate}').textContent.startsWith('9 credits')")
+    page.wait_for_function(
+        f"document.querySelector('{estimate}').textContent.startsWith('9 credits')"
+    )
     assert "problem" not in (page.get_attribute(estimate, "class") or "")
     assert "estimated on H100 (not measured)" in page.inner_text(estimate)  # counted, not timed
 
-    page.get_by_role("button", name="Generate").click()
-    page.wait_for_function("!document.getElementById('notice').hidden")
-    task_id = page.inner_text("#notice").split()[1]
-    page.wait_for_function(
-        f"document.querySelector(\"li.task[data-task-id='{task_id}']\")?.dataset.status === 'succeed'",
-        timeout=RENDER_MS,
-    )
+    task_id = _generate(page)
     stored = next(t for t in _tasks(studio) if t["task_id"] == task_id)["request"]
     assert "mode" not in stored and stored["model_name"] == "turbo"
-    sidecar = httpx.get(f"{studio.url}/v1/studio/tasks/{task_id}/sidecar", timeout=10).json()["data"]["sidecar"]
+    sidecar = httpx.get(f"{studio.url}/v1/studio/tasks/{task_id}/sidecar", timeout=10).json()[
+        "data"
+    ]["sidecar"]
     assert sidecar["request"]["resolution"] == "720p" and sidecar["plan"]["tier"] == "turbo"
 
 
 def test_too_small_image_is_refused_in_the_page_with_the_servers_message(studio, page, tmp_path):
     small = write_image(tmp_path / "small.png", (200, 180))
     posts: list[str] = []
-    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" and "/v1/videos/" in r.url else None)
+    page.on(
+        "request",
+        lambda r: posts.append(r.url) if r.method == "POST" and "/v1/videos/" in r.url else None,
+    )
     open_studio(page, studio.url, "#/image2video")
     page.set_input_files("#i2v-image", str(small))
     error = page.locator("#i2v-image-error")
@@ -209,8 +240,11 @@ def test_turbo_with_an_end_frame_shows_the_experimental_badge(studio, page, tmp_
     frame is given; the task still renders."""
     start = write_image(tmp_path / "start.png", (640, 360))
     end = write_image(tmp_path / "end.png", (640, 360))
-    reason = next(t for t in httpx.get(f"{studio.url}/v1/tiers", timeout=10).json()["data"]
-                  if t["name"] == "turbo")["experimental"]["end_frame"]
+    reason = next(
+        t
+        for t in httpx.get(f"{studio.url}/v1/tiers", timeout=10).json()["data"]
+        if t["name"] == "turbo"
+    )["experimental"]["end_frame"]
     open_studio(page, studio.url, "#/image2video")
     badge = page.locator("#page-image2video .experimental")
     page.set_input_files("#i2v-image", str(start))
@@ -236,13 +270,7 @@ def test_turbo_with_an_end_frame_shows_the_experimental_badge(studio, page, tmp_
 
     page.fill("#i2v-prompt", "She turns to the window.")
     page.fill("#image2video-duration", "3")
-    page.get_by_role("button", name="Generate").click()
-    page.wait_for_function("!document.getElementById('notice').hidden")
-    task_id = page.inner_text("#notice").split()[1]
-    page.wait_for_function(
-        f"document.querySelector(\"li.task[data-task-id='{task_id}']\")?.dataset.status === 'succeed'",
-        timeout=RENDER_MS,
-    )
+    _generate(page)  # experimental, and still rendered
 
 
 def test_avatar_with_a_generated_wav(studio, page, tmp_path):
@@ -260,7 +288,9 @@ def test_avatar_with_a_generated_wav(studio, page, tmp_path):
     assert length.inner_text() == "Length 0:03.0 of 5:00 max"
     assert page.inner_text("#av-audio-error") == ""
     page.select_option("#avatar-mode", "std")
-    page.wait_for_function("document.querySelector('#page-avatar .guide').textContent.includes('avatar')")
+    page.wait_for_function(
+        "document.querySelector('#page-avatar .guide').textContent.includes('avatar')"
+    )
     page.get_by_role("button", name="Generate").click()
     page.wait_for_function("!document.getElementById('notice').hidden")
     assert page.evaluate("document.getElementById('avatar-upload').value") == 100
@@ -269,7 +299,9 @@ def test_avatar_with_a_generated_wav(studio, page, tmp_path):
         f"document.querySelector(\"li.task[data-task-id='{task_id}']\")?.dataset.status === 'succeed'",
         timeout=RENDER_MS,
     )
-    data = httpx.get(f"{studio.url}/v1/videos/avatar/image2video/{task_id}", timeout=10).json()["data"]
+    data = httpx.get(f"{studio.url}/v1/videos/avatar/image2video/{task_id}", timeout=10).json()[
+        "data"
+    ]
     assert data["task_tier"] == "avatar"
     assert math.isclose(float(data["task_result"]["videos"][0]["duration"]), 3.0, abs_tol=0.05)
 
@@ -364,4 +396,3 @@ def _artifact(name: str):
 
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     return ARTIFACTS / f"{name}.png"
-
