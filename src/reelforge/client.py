@@ -370,9 +370,11 @@ def _envelope(response: httpx.Response) -> Any:
     except ValueError:
         body = None
     if not isinstance(body, Mapping) or "code" not in body:
-        code = 5000 if response.status_code >= 500 else -1
+        fallback = 5000 if response.status_code >= 500 else -1
         text = response.text[:500] if response.content else response.reason_phrase
-        raise KlingError(code, text or f"HTTP {response.status_code}", None, response.status_code)
+        raise KlingError(
+            fallback, text or f"HTTP {response.status_code}", None, response.status_code
+        )
     code = body.get("code")
     if code != 0 or response.status_code >= 400:
         raise KlingError(
@@ -428,6 +430,7 @@ class _Base:
     def _query_path(
         task: Task | str | None, external_task_id: str | None, endpoint: str | None
     ) -> tuple[str, str]:
+        ident: str | None
         if isinstance(task, Task):
             name = endpoint_name(endpoint or task.endpoint)
             ident = task.task_id
@@ -448,8 +451,8 @@ class _Display:
     def __init__(self, enabled: bool, label: str) -> None:
         self.enabled = enabled
         self.label = label
-        self._progress = None
-        self._bar = None
+        self._progress: Any = None
+        self._bar: Any = None
 
     def __enter__(self) -> _Display:
         return self

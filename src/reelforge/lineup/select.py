@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InputError
-from ..spec.requests import AnyRequest, parse_request
+from ..spec.requests import AnyRequest, Omni, parse_request
 from .tiers import TIERS, Tier, resolve_tier
 
 
@@ -61,7 +61,7 @@ def with_default_resolution(data: Mapping[str, Any]) -> dict[str, Any]:
 def _guide(request: AnyRequest, resolution: str | None) -> tuple[Tier, list[str]]:
     """The guide's tier for ``request`` at ``resolution`` (None: the tier's default)."""
     wf = request.workflow
-    if wf == "omni":
+    if isinstance(request, Omni):
         if request.video is not None:
             return TIERS["omni"], ["a reference video was given: omni keeps its look and motion"]
         return TIERS["omni"], ["reference images/elements anchor identity: omni"]

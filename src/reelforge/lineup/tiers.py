@@ -521,7 +521,7 @@ def resolve_tier(name: str, workflow: str | None = None, field: str = "tier") ->
         return TIERS[key]
     for tier in TIERS.values():
         if key in tier.kling_models:
-            if workflow in KLING_WORKFLOW_TIERS:
+            if workflow is not None and workflow in KLING_WORKFLOW_TIERS:
                 return TIERS[KLING_WORKFLOW_TIERS[workflow]]
             return tier
     known = ", ".join([*TIERS, *kling_model_names()])

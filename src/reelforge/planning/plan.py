@@ -13,6 +13,9 @@ from pydantic import BaseModel, ConfigDict
 
 from ..prompting.shots import CameraMove, DialogueLine
 
+AudioSource = Literal["engine", "user", "reference", "none"]
+"""Where a plan's sound comes from."""
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True)
@@ -144,7 +147,7 @@ class RenderPlan(_Frozen):
     total_frames: int
     """Frames in the output: ``round(duration * fps)``."""
     seed: int
-    audio_source: Literal["engine", "user", "reference", "none"]
+    audio_source: AudioSource
     """Where the output's sound comes from."""
     audio_path: Path | None = None
     """The user's or the reference's file when ``audio_source`` is ``user``/``reference``."""

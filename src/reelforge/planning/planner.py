@@ -19,7 +19,7 @@ from ..prompting.intelligence import split_into_shots
 from ..prompting.script import is_shot_script, parse_shot_script
 from ..prompting.shots import Shot
 from .frames import aspect_value, boundaries, output_size, render_size, snap_frames_up
-from .plan import Anchor, Conditioning, Reference, RenderPlan, Segment, Span
+from .plan import Anchor, AudioSource, Conditioning, Reference, RenderPlan, Segment, Span
 from .seeds import segment_seed
 from .windows import quiet_cut_lengths, search_frames
 
@@ -197,7 +197,7 @@ def _shots(request: Any, duration: float) -> tuple[list[Shot], str, list[str]]:
     return [shot], "", []
 
 
-def _audio_source(request: Any, tier: Tier, checked: Any) -> tuple[str, Path | None]:
+def _audio_source(request: Any, tier: Tier, checked: Any) -> tuple[AudioSource, Path | None]:
     """The user's audio (avatar), the reference video's (when kept and present), the
     engine's (when wanted and the tier makes sound), or none."""
     wf = request.workflow

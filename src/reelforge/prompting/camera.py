@@ -55,6 +55,7 @@ def find_camera_move(text: str) -> CameraMove | None:
     m = _PHRASE.search(text)
     if m is None:
         return None
+    assert m.lastgroup is not None  # every alternative is a named group
     return _PHRASES[int(m.lastgroup[1:])][1]
 
 

@@ -85,6 +85,7 @@ def check_request(request: AnyRequest) -> CheckedRequest:
     _check_strings(request)
     updates = _check_common(request)
     media: dict[str, MediaInfo] = {}
+    source: float | None
     if isinstance(request, Avatar | MotionControl):
         duration, source = _check_driven(request, media)
     else:
@@ -196,6 +197,7 @@ def _check_driven(
 ) -> tuple[float, float]:
     """avatar and motion: the image, then the audio / video that sets the length."""
     image = media["image"] = check_image(request.image, "image")
+    driver: AudioInfo | VideoInfo
     if isinstance(request, Avatar):
         driver = media["audio_file"] = check_audio(request.audio_file, "audio_file")
         field, shortest = "audio_file", limits.AUDIO_MIN_SECONDS

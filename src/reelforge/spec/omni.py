@@ -106,13 +106,19 @@ def check_prompt_tags(field: str, text: str, request: Omni) -> None:
         _check_mention(field, text, match.end(), request)
 
 
+def _word_at(text: str, start: int) -> str:
+    """The word starting at ``start`` (empty when none does: ``_WORD`` matches the empty string)."""
+    match = _WORD.match(text, start)
+    return match.group(0) if match is not None else ""
+
+
 def _check_mention(field: str, text: str, start: int, request: Omni) -> None:
     rest = text[start:].lower()
     for element in request.elements:
         name = element.name.strip().lower()
-        if name and rest.startswith(name) and not _WORD.match(rest, len(name)).group(0):
+        if name and rest.startswith(name) and not _word_at(rest, len(name)):
             return
-    word = _WORD.match(text, start).group(0)
+    word = _word_at(text, start)
     if not word:
         return  # a lone "@" (``meet @ noon``) is not a mention
     numbered = _ELEMENT_N.fullmatch(word)
