@@ -1,6 +1,6 @@
 """The selection guide: which tier suits a request, and why.
 
-Rules, first match wins (DESIGN.md §1): a reference video → ``omni``; an action video
+Rules, first match wins (docs/DESIGN.md §1): a reference video → ``omni``; an action video
 and a character → ``motion``; an image and an audio → ``avatar``; audio or several
 shots → ``cinema``; a draft → ``turbo`` (``budget`` when the draft wants sound);
 otherwise ``cinema``. A tier named by the user is checked instead of chosen.

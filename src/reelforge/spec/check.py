@@ -1,4 +1,4 @@
-"""``check_request``: every limit of DESIGN.md §2, checked before any work starts.
+"""``check_request``: every limit of docs/DESIGN.md §2, checked before any work starts.
 
 A request model that parses may still break a limit or point at a file that does not
 fit; :func:`check_request` finds the first problem and raises it as an

@@ -1,4 +1,4 @@
-"""Every input limit of reelforge, one named constant each (DESIGN.md §2).
+"""Every input limit of reelforge, one named constant each (docs/DESIGN.md §2).
 
 A check that rejects input refers to one of these names, and its message quotes
 the value, so the number a user reads is the number the code enforces.
