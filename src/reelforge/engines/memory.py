@@ -251,7 +251,7 @@ def worst_window(
     has."""
     engine = tier.engine_for(engine)
     traits = tier.traits
-    resolution = resolution or max(tier.resolutions, key=limits.RESOLUTION_SHORT_SIDE.get)
+    resolution = resolution or max(tier.resolutions, key=lambda r: limits.RESOLUTION_SHORT_SIDE[r])
     multiple = traits.multiple_for(resolution)
     width, height = render_size(*output_size(resolution, WORST_ASPECT, multiple), multiple)
     fps = max(tier.fps, tier.avatar_fps if "avatar" in tier.workflows else 0)

@@ -10,6 +10,7 @@ import importlib
 import importlib.util
 import threading
 from pathlib import Path
+from typing import Any
 
 from ..errors import EngineUnavailable
 from ..lineup.tiers import ENGINES, Tier
@@ -89,7 +90,7 @@ def get_engine(
         return engine
 
 
-def _engine_class(name: str, tier: str | None) -> type[Engine]:
+def _engine_class(name: str, tier: str | None) -> Any:
     module_name, class_name = IMPLEMENTATIONS[name].split(":")
     try:
         return getattr(importlib.import_module(module_name), class_name)

@@ -80,7 +80,7 @@ PRESETS: dict[str, Settings] = {
         attention="approximate", cache="fbc", cache_threshold=0.1, compile=True, fp8="dynamic"
     ),
 }
-LOW_VRAM = {"offload": "group", "vae_tiling": True}
+LOW_VRAM: dict[str, Any] = {"offload": "group", "vae_tiling": True}
 """What ``low_vram`` adds to a preset without a memory plan."""
 OFFLOAD_OF_MODE = {
     "resident": "none",

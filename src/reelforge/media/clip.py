@@ -65,7 +65,8 @@ class Clip:
     and optional audio that lasts as long as the frames."""
 
     frames: np.ndarray
-    fps: Fraction
+    fps: Fraction | int
+    """Frames per second; kept as a :class:`~fractions.Fraction` (an int is converted)."""
     audio: Audio | None = None
     meta: dict = field(default_factory=dict)
 

@@ -75,6 +75,14 @@ class Conditioning(_Frozen):
     anchor: Anchor | None = None
     """The identity anchor (shot 1's key frame, an avatar's reference picture)."""
 
+    def path(self, name: str) -> Path:
+        """The input file ``name`` holds (``start_image``, ``audio``...), for an engine mode
+        that cannot run without it; a :class:`ValueError` naming it when the plan left it out."""
+        value = getattr(self, name)
+        if not isinstance(value, Path):
+            raise ValueError(f"this segment has no {name}, and its engine mode needs one")
+        return value
+
 
 class Segment(_Frozen):
     """One engine call: a shot, or a chunk of a long shot."""

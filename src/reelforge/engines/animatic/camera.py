@@ -65,7 +65,8 @@ def layer_scale(move: CameraMove, intensity: float = 1.0) -> tuple[float, float]
 
 def layer_size(frame: tuple[int, int], scale: tuple[float, float]) -> tuple[int, int]:
     """The layer's pixel size: the frame grown by ``scale``, with an even slack on each axis."""
-    return tuple(n + 2 * round(n * (s - 1.0) / 2) for n, s in zip(frame, scale, strict=True))
+    (w, h), (sw, sh) = frame, scale
+    return w + 2 * round(w * (sw - 1.0) / 2), h + 2 * round(h * (sh - 1.0) / 2)
 
 
 def is_orbit(move: CameraMove) -> bool:

@@ -70,7 +70,7 @@ class Frames:
             out[...] = self.end
         else:
             self.paint(i, out)
-            if fade > 0.0:
+            if fade > 0.0 and self.end is not None:  # fades are 0 without an end frame
                 _cross_fade(out, self.end, fade)
         self.overlays.apply(out, self._times[i])
         if self.extra is not None:
@@ -146,7 +146,7 @@ def image_frames(segment: Segment, mapper: Mapper = map) -> Frames:
     if move is CameraMove.STATIC:
         move, intensity = CameraMove.PUSH_IN, DEFAULT_PUSH
     layer = camera.layer_size(size, camera.layer_scale(move, intensity))
-    picture = Image.fromarray(fit_image(load_image(segment.conditioning.start_image), *layer))
+    picture = Image.fromarray(fit_image(load_image(segment.conditioning.path("start_image")), *layer))
     boxes = [
         camera.crop_box(
             camera.view(
@@ -165,7 +165,7 @@ def avatar_frames(segment: Segment, mapper: Mapper = map) -> Frames:
     """The portrait, zooming and lifting with the loudness of the user's audio."""
     size = (segment.width, segment.height)
     c = segment.conditioning
-    picture = Image.fromarray(fit_image(load_image(c.start_image or c.character_image), *size))
+    picture = Image.fromarray(fit_image(load_image(c.start_image or c.path("character_image")), *size))
     margin = 1.0 / segment.fps
     track, padded = sound.user_audio(segment, margin)
     levels = sound.loudness(padded, margin, segment)
@@ -195,10 +195,10 @@ def motion_frames(segment: Segment, mapper: Mapper = map) -> Frames:
     w, h = segment.width, segment.height
     half = w // 2
     c = segment.conditioning
-    character = fit_image(load_image(c.character_image, field="image"), half, h)
+    character = fit_image(load_image(c.path("character_image"), field="image"), half, h)
     start = c.video_span.start if c.video_span is not None else max(first_frame_time(segment), 0.0)
     reference = read_video(
-        c.reference_video,
+        c.path("reference_video"),
         fps=segment.fps,
         size=(w - half, h),
         span=(start, start + segment.frames / segment.fps),

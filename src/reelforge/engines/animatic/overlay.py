@@ -25,7 +25,7 @@ PLATE = (10, 12, 16, 150)
 INK = (255, 255, 255, 255)
 ACCENT = (255, 196, 64, 255)
 
-Font = ImageFont.FreeTypeFont | ImageFont.ImageFont
+Font = ImageFont.FreeTypeFont
 
 
 @lru_cache(maxsize=64)
@@ -35,7 +35,10 @@ def font(size: int, bold: bool = False) -> Font:
     try:
         return ImageFont.truetype(name, size)
     except OSError:
-        return ImageFont.load_default(size=size)
+        bundled = ImageFont.load_default(size=size)
+    if not isinstance(bundled, ImageFont.FreeTypeFont):  # the bitmap font has no metrics
+        raise RuntimeError("Pillow was built without FreeType: the animatic's text needs it")
+    return bundled
 
 
 def px(segment: Segment, size_at_720: float) -> int:

@@ -104,7 +104,7 @@ def _candidates() -> list[Library]:
     """The wheel's library, then the system's, where present."""
     found: list[Library] = []
     try:
-        import espeakng_loader  # type: ignore[import-untyped]  # no type information
+        import espeakng_loader
 
         path = Path(espeakng_loader.get_library_path())
         if path.is_file():

@@ -96,6 +96,7 @@ class LayerViews:
     def write(self, i: int, out: np.ndarray) -> None:
         """Write view ``i`` into ``out`` (``(h, w, 3)`` uint8)."""
         view = self._views[i]
+        assert view is not None, "every view is made before it is written"
         for r0, r1, sr in view.rows:
             src_rows = view.level[sr : sr + r1 - r0]
             dst_rows = out[r0:r1]

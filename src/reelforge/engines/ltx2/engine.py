@@ -381,7 +381,7 @@ class LTX2Engine(DiffusersEngine):
         span = segment.conditioning.audio_span
         begin = span.start if span is not None else 0.0
         return read_audio(
-            segment.conditioning.audio,
+            segment.conditioning.path("audio"),
             rate=vae.config.sample_rate,
             channels=vae.config.in_channels,
             span=(begin, begin + segment.frames / segment.fps),
