@@ -12,7 +12,7 @@ Counted, per window of the plan:
 
 - every transformer forward of every denoising step. LTX runs the stages
   ``reelforge.engines.ltx2.schedule.for_segment`` plans for the engine (LTX-2 19B:
-  ``tiny.FULL``; LTX-2.5 22B: ``tiny25.FULL25``, with its own stage-1 steps and STG
+  ``testing.ltx2.FULL``; LTX-2.5 22B: ``testing.ltx25.FULL25``, with its own stage-1 steps and STG
   block); a step with guidance is one forward with the batch doubled for CFG, one more
   for STG and one more for modality guidance (the stock ``LTX2Pipeline`` and
   ``held.denoise`` alike); refine stages on the dev weights carry the model's distilled
@@ -93,11 +93,12 @@ def ltx_architecture(engine: str) -> tuple[dict[str, Any], Callable[..., Any], s
     """An LTX engine's full-size config, its ``(LTX2Pipeline, latent_upsampler)`` builder
     and its text encoder (``ltx2_distilled`` is LTX-2's distilled checkpoint: the same
     architecture)."""
-    from reelforge.engines.ltx2 import presets, tiny, tiny25
+    from reelforge.engines.ltx2 import presets
+    from reelforge.testing import ltx2, ltx25
 
     return {
-        presets.LTX2.name: (tiny.FULL, tiny.build_ltx2_pipeline, "Gemma 3 12B"),
-        presets.LTX25.name: (tiny25.FULL25, tiny25.build_ltx25_pipeline, "Gemma 4 12B"),
+        presets.LTX2.name: (ltx2.FULL, ltx2.build_ltx2_pipeline, "Gemma 3 12B"),
+        presets.LTX25.name: (ltx25.FULL25, ltx25.build_ltx25_pipeline, "Gemma 4 12B"),
     }[presets.MODELS[engine].name]
 
 
@@ -114,7 +115,7 @@ def lora_rank(engine: str) -> int:
 
 class LTX2Counter:
     """The LTX model of ``engine`` (``ltx2``, ``ltx2_distilled``, ``ltx25``) at full size, or
-    at ``config`` (``tiny.TINY``, ``tiny25.TINY25``), on ``device`` ("meta": shapes only)."""
+    at ``config`` (``testing.ltx2.TINY``, ``testing.ltx25.TINY25``), on ``device`` ("meta": shapes only)."""
 
     def __init__(
         self, engine: str = "ltx2", config: dict[str, Any] | None = None, device: str = "meta"

@@ -67,7 +67,8 @@ loaded from memory through the same diffusers conversion and PEFT layers as the 
 When FP8 applies, the LoRA is loaded after the engine's placement, as the engine loads it.
 Budget runs ``LTX2DistilledEngine`` on a random LTX-2 transformer: the distilled checkpoint
 has the dev model's architecture, so random weights in either time the same. Pipelines are
-built in memory (``tiny.build_ltx2_pipeline(FULL)``, ``tiny25.build_ltx25_pipeline(FULL25)``,
+built in memory (``testing.ltx2.build_ltx2_pipeline(FULL)``,
+``testing.ltx25.build_ltx25_pipeline(FULL25)``,
 ``wan_common.build_wan_pipeline``), never written to disk; each model is freed before the
 next is built.
 
@@ -418,15 +419,15 @@ def model_label(model: str) -> str:
 
 
 LTX_BUILDERS: dict[str, tuple[str, str, str, str]] = {
-    # model → (module of engines/ltx2, tiny config, full-size config, pipeline builder)
-    "ltx25": ("tiny25", "TINY25", "FULL25", "build_ltx25_pipeline"),
-    "ltx2": ("tiny", "TINY", "FULL", "build_ltx2_pipeline"),
+    # model → (module of reelforge.testing, tiny config, full-size config, pipeline builder)
+    "ltx25": ("ltx25", "TINY25", "FULL25", "build_ltx25_pipeline"),
+    "ltx2": ("ltx2", "TINY", "FULL", "build_ltx2_pipeline"),
 }
 
 
 def _ltx_config(model: str, tiny: bool, layers: int | None) -> dict[str, Any]:
     module, small, full, _ = LTX_BUILDERS[model]
-    configs = importlib.import_module(f"reelforge.engines.ltx2.{module}")
+    configs = importlib.import_module(f"reelforge.testing.{module}")
     config = getattr(configs, small if tiny else full)
     if layers is None:
         return config
@@ -446,7 +447,7 @@ def _ltx_config(model: str, tiny: bool, layers: int | None) -> dict[str, Any]:
 def _build_ltx(tiny: bool, dtype: Any, device: str, layers: int | None, model: str | None):
     assert model is not None, "an LTX build names its model"
     module, _, _, builder = LTX_BUILDERS[model]
-    build = getattr(importlib.import_module(f"reelforge.engines.ltx2.{module}"), builder)
+    build = getattr(importlib.import_module(f"reelforge.testing.{module}"), builder)
     return build(_ltx_config(model, tiny, layers), dtype=dtype, device=device, with_upsampler=True)
 
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 pytest.importorskip("diffusers")
-pytest.importorskip("reelforge.engines.ltx2.tiny")
+pytest.importorskip("reelforge.testing.ltx2")
 
 import torch  # noqa: E402
 from PIL import Image  # noqa: E402
@@ -24,8 +24,9 @@ sys.path.insert(0, str(BENCH))
 import flops  # noqa: E402
 from gpu import FlopCount  # noqa: E402
 
-from reelforge.engines.ltx2 import presets, schedule, tiny25  # noqa: E402
-from reelforge.engines.ltx2 import tiny as ltx2_tiny  # noqa: E402
+from reelforge.engines.ltx2 import presets, schedule  # noqa: E402
+from reelforge.testing import ltx2 as tiny_ltx2  # noqa: E402
+from reelforge.testing import ltx25 as tiny_ltx25  # noqa: E402
 
 TEXT_TOKENS = 16
 """The tiny tokenizer's prompts are padded to this many tokens."""
@@ -63,8 +64,8 @@ GUIDANCE = {
 
 
 TINY_MODELS = {
-    "ltx2": (ltx2_tiny.TINY, ltx2_tiny.build_ltx2_pipeline),
-    "ltx25": (tiny25.TINY25, tiny25.build_ltx25_pipeline),
+    "ltx2": (tiny_ltx2.TINY, tiny_ltx2.build_ltx2_pipeline),
+    "ltx25": (tiny_ltx25.TINY25, tiny_ltx25.build_ltx25_pipeline),
 }
 
 

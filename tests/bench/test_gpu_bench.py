@@ -59,7 +59,7 @@ def bench(cwd: Path, *args: str) -> tuple[list[dict], str]:
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
-    pytest.importorskip("reelforge.engines.ltx2.tiny25")
+    pytest.importorskip("reelforge.testing.ltx25")
     pytest.importorskip("reelforge.engines.wan")
     pytest.importorskip("peft")
     folder = tmp_path_factory.mktemp("bench")
@@ -329,7 +329,7 @@ def test_report_renders_the_same_block_from_saved_lines_even_cut_short(run, tmp_
 def test_a_60_second_budget_writes_a_line_for_every_case(tmp_path):
     """`--tiny --budget-s 60`: every line of stdout and of the file is JSON; every job
     appears, with its results or a skip line (which ones fit depends on this machine)."""
-    pytest.importorskip("reelforge.engines.ltx2.tiny25")
+    pytest.importorskip("reelforge.testing.ltx25")
     jsonl = tmp_path / "run.jsonl"
     args = ("--tiny", "--budget-s", "60", "--jsonl", str(jsonl))
     result, printed = python(tmp_path, 900, str(BENCH), *args)
@@ -349,7 +349,7 @@ def test_a_60_second_budget_writes_a_line_for_every_case(tmp_path):
 
 def test_budget_skips_what_does_not_fit(tmp_path):
     """With no time at all every job is marked skipped, and nothing runs (no child either)."""
-    pytest.importorskip("reelforge.engines.ltx2.tiny25")
+    pytest.importorskip("reelforge.testing.ltx25")
     records, block = bench(tmp_path, "--tiny", "--budget-s", "0")
     skips = [r for r in records if r["kind"] == "skip"]
     assert [(s["case"], s["what"]) for s in skips] == [
@@ -369,7 +369,7 @@ def test_budget_skips_what_does_not_fit(tmp_path):
 def test_tiers_pick_runs_by_tier_and_engine(tmp_path):
     """``--tiers cinema:ltx2`` is cinema on LTX-2 alone: only LTX-2 would be built (here
     skipped: no budget); an engine the tier does not offer is refused, naming the choices."""
-    pytest.importorskip("reelforge.engines.ltx2.tiny25")
+    pytest.importorskip("reelforge.testing.ltx25")
     records, _ = bench(
         tmp_path, "--tiny", "--cases", "ltx", "--tiers", "cinema:ltx2", "--budget-s", "0"
     )
@@ -425,7 +425,7 @@ def test_models_are_freed_in_turn_and_a_failed_render_keeps_its_stages(tmp_path)
     """LTX-2.5 is freed before LTX-2 is built (no transformer alive at either build); a
     NaN in budget's stage 2 fails that render and the run, keeps the phases it timed, and
     the runs after it still render."""
-    pytest.importorskip("reelforge.engines.ltx2.tiny25")
+    pytest.importorskip("reelforge.testing.ltx25")
     result, records = python(tmp_path, 900, "-c", NAN_IN_BUDGET.format(bench=str(BENCH.parent)))
     assert result.returncode == 1, result.stderr[-3000:]
     cinema, budget, ltx2 = (renders(records, name)["reelforge quality"] for name in RUNS)

@@ -182,7 +182,7 @@ def test_a_freed_text_encoder_is_read_per_prompt_and_gives_the_same_video(ti2v, 
 
 def test_ltx_stages_encode_the_prompt_once_with_the_text_encoder_freed(monkeypatch, tmp_path):
     from reelforge.engines.ltx2.engine import LTX2Engine
-    from reelforge.engines.ltx2.tiny import save_tiny_ltx2
+    from reelforge.testing.ltx2 import save_tiny_ltx2
 
     from .ltx2.test_ltx2 import segment as ltx_segment
 
@@ -214,7 +214,7 @@ def test_a_larger_render_re_places_the_weights_or_is_refused_before_dropping_the
     """Cinema on LTX-2 with every weight on the GPU (``--no-low-vram``): on a 110 GB GPU the
     default 1080p plan keeps the text encoder, a 4K final needs it freed (103 of 110 GB)."""
     from reelforge.engines.ltx2.engine import LTX2Engine
-    from reelforge.engines.ltx2.tiny import save_tiny_ltx2
+    from reelforge.testing.ltx2 import save_tiny_ltx2
 
     from .ltx2.test_ltx2 import segment as ltx_segment
 

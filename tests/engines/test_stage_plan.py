@@ -58,6 +58,6 @@ def test_wan_engines_call_with_the_dry_runs_numbers(module, name, steps):
 
 
 def test_ltx2_layers_are_the_full_models():
-    from reelforge.engines.ltx2.tiny import FULL
+    from reelforge.testing.ltx2 import FULL
 
     assert FULL["transformer"]["num_layers"] == LTX2_NUM_LAYERS

@@ -174,7 +174,7 @@ def test_ltx2_blocks_take_the_block_cache():
         meta._get_parameter_from_args_kwargs("encoder_hidden_states", (video, audio, text)) is audio
     )
 
-    from reelforge.engines.ltx2.tiny import TINY
+    from reelforge.testing.ltx2 import TINY
 
     model = LTX2VideoTransformer3DModel(**{**TINY["transformer"], "num_layers": 3})
 

@@ -47,7 +47,7 @@ def inputs(tmp_path_factory) -> dict[str, Path]:
 @pytest.fixture(scope="session")
 def tiny_ltx2(tmp_path_factory) -> Path:
     """The tiny pipeline's folder: ``save_pretrained`` layout plus ``latent_upsampler/``."""
-    from reelforge.engines.ltx2.tiny import save_tiny_ltx2
+    from reelforge.testing.ltx2 import save_tiny_ltx2
 
     return save_tiny_ltx2(tmp_path_factory.mktemp("models") / "LTX-2")
 

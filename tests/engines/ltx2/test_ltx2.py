@@ -829,7 +829,7 @@ def test_tiny_folder_is_laid_out_like_the_hub_repo(tiny_ltx2):
 
 
 def test_full_config_is_the_real_architecture():
-    from reelforge.engines.ltx2.tiny import FULL, TINY
+    from reelforge.testing.ltx2 import FULL, TINY
 
     assert (
         FULL["transformer"]["num_layers"] == 48 and FULL["transformer"]["num_attention_heads"] == 32

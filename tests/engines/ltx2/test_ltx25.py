@@ -19,7 +19,7 @@ from .conftest import SIZE
 
 @pytest.fixture(scope="session")
 def tiny_ltx25(tmp_path_factory):
-    from reelforge.engines.ltx2.tiny25 import save_tiny_ltx25
+    from reelforge.testing.ltx25 import save_tiny_ltx25
 
     return save_tiny_ltx25(tmp_path_factory.mktemp("models") / "LTX-2.5")
 
@@ -133,7 +133,7 @@ def test_ltx25_stages_equal_the_docs_two_stage_recipe(tiny_ltx25, monkeypatch):
     from diffusers.pipelines.ltx2 import LTX2LatentUpsamplerModel
 
     from reelforge.engines.ltx2 import LTX25Engine
-    from reelforge.engines.ltx2.tiny25 import DEV_FOLDER, LORA_FILE
+    from reelforge.testing.ltx25 import DEV_FOLDER, LORA_FILE
 
     from .test_ltx2 import EXACT, docs_two_stage, segment
 
@@ -188,7 +188,7 @@ def test_full25_is_the_22b_model_on_the_meta_device():
     import numpy as np
     import torch
 
-    from reelforge.engines.ltx2.tiny25 import DEV_FOLDER, FULL25, TINY25, build_ltx25_components
+    from reelforge.testing.ltx25 import DEV_FOLDER, FULL25, TINY25, build_ltx25_components
 
     parts = build_ltx25_components(FULL25, dtype=torch.bfloat16, device="meta")
 

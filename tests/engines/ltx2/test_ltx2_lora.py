@@ -58,7 +58,7 @@ def assert_differs(got, want, by=1e-3):
 def setup(tmp_path_factory):
     """A tiny pipeline, its transformer's output and weights before any LoRA, and the LoRA
     file (block modules rank 4, top-level modules rank 2: mixed ranks, no alphas)."""
-    from reelforge.engines.ltx2.tiny import TINY, build_ltx2_pipeline
+    from reelforge.testing.ltx2 import TINY, build_ltx2_pipeline
 
     pipe, _ = build_ltx2_pipeline(TINY, with_upsampler=False)
     pipe.set_progress_bar_config(disable=True)

@@ -169,7 +169,7 @@ def test_the_schedules_run_as_planned_through_the_shipped_scheduler_config():
     from diffusers import FlowMatchEulerDiscreteScheduler
     from diffusers.pipelines.ltx2.pipeline_ltx2 import calculate_shift
 
-    from reelforge.engines.ltx2.tiny import DEV_SCHEDULER
+    from reelforge.testing.ltx2 import DEV_SCHEDULER
 
     shipped = FlowMatchEulerDiscreteScheduler(**DEV_SCHEDULER)
     tokens = (1920 // 32) * (1088 // 32) * ((241 - 1) // 8 + 1)

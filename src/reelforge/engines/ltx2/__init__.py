@@ -9,7 +9,9 @@
 - ``lora.py`` — the distilled LoRA of the refine stages.
 - ``internals.py`` — the only calls into diffusers' private LTX-2 helpers.
 - ``presets.py`` — steps and guidance per tier.
-- ``tiny.py`` — tiny random pipelines for tests, full-size configs for benchmarks.
+
+Tiny random pipelines for tests and full-size configs for benchmarks are in
+:mod:`reelforge.testing.ltx2` and :mod:`reelforge.testing.ltx25`.
 
 The engine classes are imported on first use (PEP 562): ``schedule`` and ``presets`` are
 pure arithmetic, and a dry run reads them without importing torch or diffusers.

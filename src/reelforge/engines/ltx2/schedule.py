@@ -190,7 +190,7 @@ def stages(
 
 LTX2_NUM_LAYERS = 48
 """Transformer blocks of LTX-2 19B (diffusers ``scripts/convert_ltx2_to_diffusers.py``, the
-"2.0" transformer config; ``tiny.py`` ``FULL``): what a dry run plans for; a loaded engine
+"2.0" transformer config; ``reelforge.testing.ltx2`` ``FULL``): what a dry run plans for; a loaded engine
 passes its own model's count (which drops STG blocks a model lacks)."""
 DISTILLED_ENGINE = "ltx2_distilled"
 """The engine on the distilled checkpoint: it runs the budget recipe whatever the tier."""

@@ -444,8 +444,8 @@ def save_tiny_ltx2(
     own formats: the distilled LoRA of the refine stages and the distilled checkpoint of
     the budget tier (random, different from the dev transformer).
     """
-    from .engine import DISTILLED_CHECKPOINT
-    from .lora import DISTILLED_LORA_FILE, save_tiny_distilled_lora
+    from ..engines.ltx2.engine import DISTILLED_CHECKPOINT
+    from ..engines.ltx2.lora import DISTILLED_LORA_FILE, save_tiny_distilled_lora
 
     folder = Path(folder)
     pipe, upsampler = build_ltx2_pipeline(TINY, seed=seed, with_upsampler=with_upsampler)

@@ -2,7 +2,7 @@
 (tiny random weights, for tests) and :data:`FULL25` (the real architecture, for FLOP counts
 and GPU benchmarks on random weights; built on the meta device it costs no memory).
 
-What LTX-2.5 changes from the LTX-2 of ``tiny.py`` (diffusers'
+What LTX-2.5 changes from the LTX-2 of ``ltx2.py`` (diffusers'
 ``scripts/convert_ltx2_to_diffusers.py``, version "2.5"; docs/research/ltx25.md §4):
 a Gemma 4 text encoder (``Gemma4UnifiedForConditionalGeneration``), gated attention with
 cross-attention modulation and no prompt embeddings in the transformer (so the engine's
@@ -28,7 +28,7 @@ from typing import Any
 
 import torch
 
-from .tiny import DISTILLED_SCHEDULER, FULL, TINY, _defaults, build_tokenizer
+from .ltx2 import DISTILLED_SCHEDULER, FULL, TINY, _defaults, build_tokenizer
 
 LORA_FILE = "ltx-2.5-22b-distilled-lora-450-bf16.safetensors"
 DEV_FOLDER = "transformer_full"
@@ -138,7 +138,7 @@ FULL25: dict[str, Any] = {
     # layers with head_dim 512, one KV head and K = V, proportional RoPE on a quarter of
     # the head (gemma4's default rope_parameters): notes §3. Not in the notes, lower
     # confidence: 16 heads, 8 KV heads of 256 on the sliding layers, MLP 15360, 131072
-    # positions — Gemma 3 12B's (tiny.py FULL), and what a third-party Gemma 4 12B config
+    # positions — Gemma 3 12B's (ltx2.py FULL), and what a third-party Gemma 4 12B config
     # listing has. With them the size fits the shipped
     # text_encoders/gemma4-12b-with-proj-ltx-2.5-bf16.safetensors (26.3 GB, notes §1):
     # 11.91 B parameters here + the connectors' 1.16 B text projections ≈ 26.1 GB in bf16
@@ -390,7 +390,7 @@ def save_tiny_ltx25(folder: str | Path, seed: int = 0) -> Path:
     """Write a tiny random LTX-2.5 into ``folder``, laid out like the Hub repository."""
     from diffusers import LTX2Pipeline
 
-    from .lora import save_tiny_distilled_lora
+    from ..engines.ltx2.lora import save_tiny_distilled_lora
 
     folder = Path(folder)
     components = build_ltx25_components(TINY25, seed=seed)
