@@ -214,13 +214,13 @@ class LTX2Counter:
 
     def lora_transformer(self) -> Any:
         """A second transformer of the same config with an unfused LoRA of the model's rank
-        on every ``nn.Linear`` (``lora.lora_targets``: what the tiny LoRA covers)."""
+        on every ``nn.Linear`` (``testing.ltx2.lora_targets``: what the tiny LoRA covers)."""
         if self._lora is None:
             import torch
             from diffusers import LTX2VideoTransformer3DModel
             from peft import LoraConfig, inject_adapter_in_model
 
-            from reelforge.engines.ltx2.lora import lora_targets
+            from reelforge.testing.ltx2 import lora_targets
 
             with torch.device(self.device):
                 model = LTX2VideoTransformer3DModel(**self.config["transformer"]).to(self.dtype)

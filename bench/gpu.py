@@ -1596,6 +1596,7 @@ class Harness:
         stage), or, for None, unloaded (the distilled checkpoint has no LoRA layers). Its
         time is recorded as ``what`` (default ``lora MODEL``)."""
         from reelforge.engines.ltx2 import lora
+        from reelforge.testing.ltx2 import random_distilled_lora
 
         if (model is not None) == self.has_lora(pipe):
             return
@@ -1606,7 +1607,7 @@ class Harness:
         start = time.perf_counter()
         device = next(pipe.transformer.parameters()).device
         rank = TINY_LORA_RANK if self.tiny else LORA_RANKS[model]
-        state = lora.random_distilled_lora(
+        state = random_distilled_lora(
             pipe.transformer,
             rank=rank,
             seed=1,

@@ -28,7 +28,14 @@ from typing import Any
 
 import torch
 
-from .ltx2 import DISTILLED_SCHEDULER, FULL, TINY, _defaults, build_tokenizer
+from .ltx2 import (
+    DISTILLED_SCHEDULER,
+    FULL,
+    TINY,
+    _defaults,
+    build_tokenizer,
+    save_tiny_distilled_lora,
+)
 
 LORA_FILE = "ltx-2.5-22b-distilled-lora-450-bf16.safetensors"
 DEV_FOLDER = "transformer_full"
@@ -390,7 +397,6 @@ def save_tiny_ltx25(folder: str | Path, seed: int = 0) -> Path:
     """Write a tiny random LTX-2.5 into ``folder``, laid out like the Hub repository."""
     from diffusers import LTX2Pipeline
 
-    from ..engines.ltx2.lora import save_tiny_distilled_lora
 
     folder = Path(folder)
     components = build_ltx25_components(TINY25, seed=seed)

@@ -10,11 +10,13 @@ pytest.importorskip("peft")
 
 from reelforge.engines.ltx2.lora import (  # noqa: E402
     DEFAULT_ADAPTER,
-    ORIGINAL_PREFIX,
     load_distilled_lora,
+    use_distilled,
+)
+from reelforge.testing.ltx2 import (  # noqa: E402
+    ORIGINAL_PREFIX,
     lora_targets,
     save_tiny_distilled_lora,
-    use_distilled,
 )
 
 EXACT = 1e-6
@@ -79,7 +81,7 @@ def hand_merged(pristine, path, strength: float):
     way Lightricks fuses it (``ltx_core/loader/fuse_loras.py``), names mapped by hand."""
     from safetensors.torch import load_file
 
-    from reelforge.engines.ltx2.lora import original_module_name
+    from reelforge.testing.ltx2 import original_module_name
 
     merged = copy.deepcopy(pristine)
     by_original = {original_module_name(n): n for n in lora_targets(merged)}
