@@ -461,7 +461,7 @@ def save_tiny_wan(folder: str | Path, kind: str = "t2v", *, seed: int = 0) -> Pa
     pipe = build_wan_pipeline(TINY[kind], seed=seed)
     pipe.save_pretrained(folder)
     if kind == "animate":
-        from .wan_preprocess import save_tiny_preprocessor
+        from ..testing.preprocess import save_tiny_preprocessor
 
         try:
             save_tiny_preprocessor(folder, seed=seed)
