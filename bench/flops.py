@@ -352,22 +352,22 @@ class LTX2Counter:
 
 
 WAN_KINDS = {"wan": "ti2v", "wan_vace": "vace", "wan_animate": "animate"}
-"""The ``wan_common`` config of each Wan engine of the lineup."""
+"""The ``reelforge.testing.wan`` config of each Wan engine of the lineup."""
 
 
 class WanCounter:
-    """One Wan pipeline (``wan_common.FULL[kind]`` or ``TINY[kind]``) on ``device``."""
+    """One Wan pipeline (``testing.wan.FULL[kind]`` or ``TINY[kind]``) on ``device``."""
 
     def __init__(self, kind: str, tiny: bool = False, device: str = "meta") -> None:
         import torch
 
-        from reelforge.engines import wan_common
+        from reelforge.testing import wan
 
         self.kind = kind
         self.device = device
         self.dtype = torch.bfloat16 if device == "meta" else torch.float32
-        configs = wan_common.TINY if tiny else wan_common.FULL
-        self.pipe = wan_common.build_wan_pipeline(configs[kind], dtype=self.dtype, device=device)
+        configs = wan.TINY if tiny else wan.FULL
+        self.pipe = wan.build_wan_pipeline(configs[kind], dtype=self.dtype, device=device)
         self.text_tokens = configs[kind].tokenizer_max_length
 
     def empty(self, *shape: int) -> Any:

@@ -69,7 +69,7 @@ Budget runs ``LTX2DistilledEngine`` on a random LTX-2 transformer: the distilled
 has the dev model's architecture, so random weights in either time the same. Pipelines are
 built in memory (``testing.ltx2.build_ltx2_pipeline(FULL)``,
 ``testing.ltx25.build_ltx25_pipeline(FULL25)``,
-``wan_common.build_wan_pipeline``), never written to disk; each model is freed before the
+``testing.wan.build_wan_pipeline``), never written to disk; each model is freed before the
 next is built.
 
 Every run gets a warm-up first (kernels, allocator; compilation when a preset compiles): a
@@ -452,10 +452,10 @@ def _build_ltx(tiny: bool, dtype: Any, device: str, layers: int | None, model: s
 
 
 def _build_wan(tiny: bool, dtype: Any, device: str, layers: int | None, model: str | None):
-    from reelforge.engines import wan_common
+    from reelforge.testing import wan
 
-    configs = wan_common.TINY if tiny else wan_common.FULL
-    return wan_common.build_wan_pipeline(configs["ti2v"], dtype=dtype, device=device), None
+    configs = wan.TINY if tiny else wan.FULL
+    return wan.build_wan_pipeline(configs["ti2v"], dtype=dtype, device=device), None
 
 
 CASES: dict[str, Case] = {

@@ -23,8 +23,8 @@ sys.path[:0] = [str(ROOT / "bench"), str(ROOT)]
 from machine import machine_line  # noqa: E402
 
 import reelforge  # noqa: E402
-from reelforge.engines.wan_common import save_tiny_wan  # noqa: E402
 from reelforge.testing.ltx2 import save_tiny_ltx2  # noqa: E402
+from reelforge.testing.wan import save_tiny_wan  # noqa: E402
 from tests.longform.synth import speech, write_portrait, write_reference, write_wav  # noqa: E402
 
 SIZE = (32, 32)

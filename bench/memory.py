@@ -2,7 +2,7 @@
 the numbers ``reelforge.engines.memory`` plans GPU and host memory with.
 
 For every engine of the lineup, the full-size architectures ``bench/flops.py`` counts FLOPs
-on (``LTX2Counter``: ``testing.ltx2.FULL``, ``testing.ltx25.FULL25``; ``WanCounter``: ``wan_common.FULL``)
+on (``LTX2Counter``: ``testing.ltx2.FULL``, ``testing.ltx25.FULL25``; ``WanCounter``: ``testing.wan.FULL``)
 are built on the meta device (no weights, no memory) and this records:
 
 - each component's parameters and buffers, and its largest leaf module (what leaf-level

@@ -106,11 +106,11 @@ def _picture(size: int) -> Image.Image:
 
 @pytest.mark.parametrize("kind", ["ti2v", "vace", "animate"])
 def test_wan_step_count_equals_the_stock_pipeline(kind):
-    from reelforge.engines import wan_common
+    from reelforge.testing import wan
 
     width = height = 32
     frames = 9
-    pipe = wan_common.build_wan_pipeline(wan_common.TINY[kind])
+    pipe = wan.build_wan_pipeline(wan.TINY[kind])
     call = dict(prompt="A fox runs.", height=height, width=width, max_sequence_length=TEXT_TOKENS)
     references = 0
     cfg = True

@@ -25,7 +25,7 @@ from .wan.conftest import segment  # noqa: E402
 
 @pytest.fixture(scope="module")
 def ti2v(tmp_path_factory):
-    from reelforge.engines.wan_common import save_tiny_wan
+    from reelforge.testing.wan import save_tiny_wan
 
     return save_tiny_wan(tmp_path_factory.mktemp("wan") / "ti2v", "ti2v")
 

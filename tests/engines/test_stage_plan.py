@@ -21,7 +21,8 @@ def test_flow_sigmas_are_the_wan_schedulers(kind, steps, size):
     with the model's shift at that size."""
     import diffusers
 
-    from reelforge.engines.wan_common import FULL, shifted_scheduler
+    from reelforge.engines.wan_common import shifted_scheduler
+    from reelforge.testing.wan import FULL
 
     config = FULL[kind]
     hub = getattr(diffusers, config.scheduler_class)(**config.scheduler)

@@ -26,7 +26,7 @@ def tiny_ltx2(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_animate(tmp_path_factory) -> Path:
     """The tiny Wan 2.2 Animate folder, with its tiny pose/face ``process_checkpoint``."""
-    from reelforge.engines.wan_common import save_tiny_wan
+    from reelforge.testing.wan import save_tiny_wan
 
     return save_tiny_wan(tmp_path_factory.mktemp("models") / "animate", "animate")
 

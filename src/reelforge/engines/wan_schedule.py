@@ -92,7 +92,7 @@ MODELS: dict[str, WanModel] = {
     "i2v": WanModel("i2v-14B", 5.0, shift_480p=3.0),
     "flf2v": WanModel("flf2v-14B", 16.0, negative_prompt=FLF2V_NEG_PREFIX + SAMPLE_NEG_PROMPT),
 }
-"""Model kind (``wan_common.TINY``'s keys) → the authors' defaults for it."""
+"""Model kind (``reelforge.testing.wan.TINY``'s keys) → the authors' defaults for it."""
 
 
 def flow_shift(model: str, width: int, height: int) -> float:

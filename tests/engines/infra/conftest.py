@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from reelforge.testing.wan import save_tiny_wan
+
 from .fake_hub import FakeHub
-from .tiny import save_tiny_wan
+from .tiny import BLOCKS
 
 WAN_REPO = "Wan-AI/Wan2.2-TI2V-5B-Diffusers"
 LTX_REPO = "Lightricks/LTX-2"
@@ -18,7 +20,7 @@ LTX25_REPO = "Lightricks/LTX-2.5-Diffusers"
 
 @pytest.fixture(scope="session")
 def tiny_wan_folder(tmp_path_factory) -> Path:
-    return save_tiny_wan(tmp_path_factory.mktemp("tiny-wan") / "pipe")
+    return save_tiny_wan(tmp_path_factory.mktemp("tiny-wan") / "pipe", num_layers=BLOCKS)
 
 
 def _fake_component(folder: Path, weights: bytes = b"\0" * 64) -> None:

@@ -1,29 +1,19 @@
 """A tiny random-weight ``WanPipeline`` for the speed-option and weights tests: the
-engine's own tiny config with four transformer blocks, so a block cache has a head, a
-middle and a tail."""
+tiny ``t2v`` config with four transformer blocks (:data:`BLOCKS`), so a block cache has a
+head, a middle and a tail."""
 
 from __future__ import annotations
 
-import dataclasses
-from pathlib import Path
-
 import torch
 
-from reelforge.engines.wan_common import TINY, build_wan_pipeline
+from reelforge.testing.wan import build_wan_pipeline, tiny_config
 
-TINY_WAN_4_BLOCKS = dataclasses.replace(
-    TINY["t2v"], transformer={**TINY["t2v"].transformer, "num_layers": 4}
-)
+BLOCKS = 4
 
 
 def build_tiny_wan(seed: int = 0):
     """A ``WanPipeline`` with random weights, float32, on the CPU."""
-    return build_wan_pipeline(TINY_WAN_4_BLOCKS, seed=seed)
-
-
-def save_tiny_wan(folder: Path, seed: int = 0) -> Path:
-    build_tiny_wan(seed).save_pretrained(folder)
-    return folder
+    return build_wan_pipeline(tiny_config("t2v", num_layers=BLOCKS), seed=seed)
 
 
 WAN_CALL = dict(

@@ -39,7 +39,7 @@ REFERENCE_SHIFTS = {
 
 @pytest.fixture(scope="session")
 def wan_folders(tmp_path_factory) -> dict[str, Path]:
-    from reelforge.engines.wan_common import save_tiny_wan
+    from reelforge.testing.wan import save_tiny_wan
 
     root = tmp_path_factory.mktemp("wan")
     return {
