@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reelforge.media.assemble import detect_cuts
 from reelforge.media.decode import read_video
 from reelforge.media.probe import probe_video
+from reelforge.testing.cuts import detect_cuts
 
 from .jobs.conftest import write_image, write_wav
 

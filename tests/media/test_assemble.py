@@ -21,12 +21,12 @@ from reelforge.media import (
     concat_audio,
     crossfade_audio,
     crossfade_frames,
-    detect_cuts,
     read_video,
     write_clip,
     write_poster,
     write_sidecar,
 )
+from reelforge.testing.cuts import detect_cuts
 
 from .synth import gradient_frames, tone
 

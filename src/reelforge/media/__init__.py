@@ -5,7 +5,6 @@ from .assemble import (
     concat_audio,
     crossfade_audio,
     crossfade_frames,
-    detect_cuts,
     write_poster,
     write_sidecar,
 )
@@ -36,7 +35,6 @@ __all__ = [
     "concat_audio",
     "crossfade_audio",
     "crossfade_frames",
-    "detect_cuts",
     "fit_image",
     "iter_audio",
     "iter_frames",
