@@ -18,7 +18,7 @@ Counted, per window of the plan:
   ``held.denoise`` alike); refine stages on the dev weights carry the model's distilled
   LoRA unfused (its rank, from its file name, on every ``nn.Linear``: an upper bound, the
   real files' targets were not readable here). Wan runs its recipe's steps
-  (``wan_schedule``), CFG as two forwards of batch 1 (the stock Wan pipelines);
+  (``engines/wan/schedule.py``), CFG as two forwards of batch 1 (the stock Wan pipelines);
 - the text encoder for each pipeline call (LTX-2: Gemma 3 12B, LTX-2.5: Gemma 4 12B, on
   1024 tokens per prompt, negative and positive when the stage has CFG; Wan: UMT5-XXL on
   512);
@@ -445,9 +445,9 @@ class WanCounter:
         return count(lambda: self.pipe.vae.decode(latents, return_dict=False))
 
     def segment(self, engine: str, segment: Any) -> list[Part]:
-        """Everything one Wan window of ``engine`` runs: the call ``wan_schedule.stage``
+        """Everything one Wan window of ``engine`` runs: the call ``wan.schedule.stage``
         plans (the recipe's steps and guidance, which the engine reads)."""
-        from reelforge.engines import wan_schedule
+        from reelforge.engines.wan import schedule as wan_schedule
 
         stage = wan_schedule.stage(
             engine, segment.width, segment.height, segment.frames, segment.steps

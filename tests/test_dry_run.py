@@ -11,9 +11,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from reelforge.engines import wan_schedule
 from reelforge.engines.ltx2 import presets, schedule
 from reelforge.engines.ltx2.schedule import LTX2_NUM_LAYERS
+from reelforge.engines.wan import schedule as wan_schedule
 
 from .jobs.conftest import write_image, write_wav
 

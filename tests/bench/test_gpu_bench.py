@@ -60,7 +60,7 @@ def bench(cwd: Path, *args: str) -> tuple[list[dict], str]:
 @pytest.fixture(scope="module")
 def run(tmp_path_factory):
     pytest.importorskip("reelforge.testing.ltx25")
-    pytest.importorskip("reelforge.engines.wan")
+    pytest.importorskip("reelforge.engines.wan.engine")
     pytest.importorskip("peft")
     folder = tmp_path_factory.mktemp("bench")
     benchmarks = folder / "BENCHMARKS.md"

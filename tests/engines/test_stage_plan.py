@@ -7,9 +7,9 @@ import pytest
 
 pytest.importorskip("diffusers")
 
-from reelforge.engines import wan_schedule  # noqa: E402
 from reelforge.engines.base import no_progress  # noqa: E402
 from reelforge.engines.ltx2.schedule import LTX2_NUM_LAYERS  # noqa: E402
+from reelforge.engines.wan import schedule as wan_schedule  # noqa: E402
 from tests.engines.wan.conftest import segment  # noqa: E402
 
 
@@ -21,7 +21,7 @@ def test_flow_sigmas_are_the_wan_schedulers(kind, steps, size):
     with the model's shift at that size."""
     import diffusers
 
-    from reelforge.engines.wan_common import shifted_scheduler
+    from reelforge.engines.wan.base import shifted_scheduler
     from reelforge.testing.wan import FULL
 
     config = FULL[kind]
@@ -34,16 +34,14 @@ def test_flow_sigmas_are_the_wan_schedulers(kind, steps, size):
     assert got.shape == want.shape and np.array_equal(got, want)
 
 
-@pytest.mark.parametrize(
-    "module, name",
-    [("wan", "WanEngine"), ("wan_vace", "WanVACEEngine"), ("wan_animate", "WanAnimateEngine")],
-)
+@pytest.mark.parametrize("name", ["WanEngine", "WanVACEEngine", "WanAnimateEngine"])
 @pytest.mark.parametrize("steps", [None, 7])
-def test_wan_engines_call_with_the_dry_runs_numbers(module, name, steps):
-    import importlib
+def test_wan_engines_call_with_the_dry_runs_numbers(name, steps):
     from types import SimpleNamespace
 
-    cls = getattr(importlib.import_module(f"reelforge.engines.{module}"), name)
+    from reelforge.engines import wan
+
+    cls = getattr(wan, name)
     seg = segment("text2video").model_copy(update={"steps": steps})
     pipe = SimpleNamespace(tokenizer=SimpleNamespace(model_max_length=512))
     call = cls().common_kwargs(pipe, seg, no_progress)

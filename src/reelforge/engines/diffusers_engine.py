@@ -1,7 +1,7 @@
 """What every diffusers engine shares: weights lookup, memory plan, loading, prompt
 encoding, seeds, progress, output.
 
-A concrete engine (``engines/ltx2.py``, ``engines/wan.py``, ...) sets ``name`` and
+A concrete engine (``engines/ltx2/engine.py``, ``engines/wan/engine.py``, ...) sets ``name`` and
 ``base_pipeline`` (the diffusers class its folder holds), and implements ``render``
 by calling :meth:`pipeline` for the pipeline class a mode needs; pipelines of one
 engine share their components (``from_pipe``), so switching modes loads nothing, and

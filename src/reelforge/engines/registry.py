@@ -23,8 +23,8 @@ IMPLEMENTATIONS: dict[str, str] = {
     "ltx2_distilled": "reelforge.engines.ltx2:LTX2DistilledEngine",
     "ltx25": "reelforge.engines.ltx2:LTX25Engine",
     "wan": "reelforge.engines.wan:WanEngine",
-    "wan_vace": "reelforge.engines.wan_vace:WanVACEEngine",
-    "wan_animate": "reelforge.engines.wan_animate:WanAnimateEngine",
+    "wan_vace": "reelforge.engines.wan:WanVACEEngine",
+    "wan_animate": "reelforge.engines.wan:WanAnimateEngine",
 }
 """Engine name → ``module:Class``, imported on first use."""
 DIFFUSERS_PACKAGES = ("torch", "diffusers", "transformers")

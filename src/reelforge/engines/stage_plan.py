@@ -2,7 +2,7 @@
 
 Each engine's schedule lives in one module that the engine itself runs from:
 :mod:`reelforge.engines.ltx2.schedule` (LTX-2: two or three stages per segment) and
-:mod:`reelforge.engines.wan_schedule` (Wan: one stage). This module only picks the right
+:mod:`reelforge.engines.wan.schedule` (Wan: one stage). This module only picks the right
 one for a plan's engine and asks it what the engine would ask. It lives in ``engines``
 because those schedules do; like them it imports no torch and no diffusers.
 """
@@ -12,8 +12,8 @@ from __future__ import annotations
 from typing import Any
 
 from ..planning.plan import RenderPlan, Segment
-from . import wan_schedule
 from .ltx2 import schedule as ltx2_schedule
+from .wan import schedule as wan_schedule
 
 LTX2_ENGINES = ("ltx2", ltx2_schedule.DISTILLED_ENGINE, "ltx25")
 NO_DIFFUSION = ("animatic",)

@@ -478,7 +478,7 @@ TIERS: Mapping[str, Tier] = _tiers(
         # Wan-Video/Wan2.2 wan/textimage2video.py (i2v) encodes the one start image and holds
         # it as latent frame 0 only (wan/utils/utils.py masks_like zeroes frame 0); the VAE
         # compresses time 4× (wan/configs/wan_ti2v_5B.py vae_stride (4, 16, 16)), so the end
-        # latent engines/wan.py holds at the last latent frame stands for the last 4 frames.
+        # latent engines/wan/engine.py holds at the last latent frame stands for the last 4 frames.
         experimental=MappingProxyType(
             {
                 END_FRAME: (

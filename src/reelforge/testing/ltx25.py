@@ -397,7 +397,6 @@ def save_tiny_ltx25(folder: str | Path, seed: int = 0) -> Path:
     """Write a tiny random LTX-2.5 into ``folder``, laid out like the Hub repository."""
     from diffusers import LTX2Pipeline
 
-
     folder = Path(folder)
     components = build_ltx25_components(TINY25, seed=seed)
     upsampler = components.pop("latent_upsampler")

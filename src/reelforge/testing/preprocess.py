@@ -3,8 +3,8 @@
 :func:`save_tiny_preprocessor` writes a person detector and a whole-body pose model with the
 input/output layouts of ``process_checkpoint/det/yolov10m.onnx`` and
 ``process_checkpoint/pose2d/vitpose_h_wholebody.onnx`` (see
-:mod:`reelforge.engines.wan_preprocess`), small enough to run in milliseconds, so tests go
-through :class:`~reelforge.engines.wan_preprocess.OnnxMotionPreprocessor` as with the real
+:mod:`reelforge.engines.wan.preprocess`), small enough to run in milliseconds, so tests go
+through :class:`~reelforge.engines.wan.preprocess.OnnxMotionPreprocessor` as with the real
 models. Needs the ``onnx`` package.
 """
 
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..engines.wan_preprocess import CHECKPOINT_DIR, DETECTOR, POSE
+from ..engines.wan.preprocess import CHECKPOINT_DIR, DETECTOR, POSE
 
 
 def save_tiny_preprocessor(

@@ -32,7 +32,7 @@ from typing import Any
 
 import torch
 
-from ..engines.wan_schedule import SCHEDULER_CLASS, SCHEDULER_CONFIG
+from ..engines.wan.schedule import SCHEDULER_CLASS, SCHEDULER_CONFIG
 
 # --------------------------------------------------------------------------- configs
 

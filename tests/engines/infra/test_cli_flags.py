@@ -99,7 +99,7 @@ def test_unknown_preset_is_an_input_error(captured):
 
 
 def test_turbo_renders_from_a_model_path_with_a_preset(tmp_path, tiny_wan_folder):
-    pytest.importorskip("reelforge.engines.wan")
+    pytest.importorskip("reelforge.engines.wan.engine")
     out = tmp_path / "turbo.mp4"
     result = subprocess.run(
         [

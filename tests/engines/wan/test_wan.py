@@ -138,7 +138,7 @@ def test_ti2v_keyframe_holds_both_end_latents(wan_folders, media):
     """TI2V-5B first-last-frame (our extension): the end image's latent is held clean as the
     last latent frame, like the start image's as the first; without an end image the
     pipeline is the stock one."""
-    from reelforge.engines.wan import WanTI2VKeyframePipeline
+    from reelforge.engines.wan.engine import WanTI2VKeyframePipeline
 
     eng = engine("wan", wan_folders["ti2v"])
     seg = segment("image2video", frames=9)

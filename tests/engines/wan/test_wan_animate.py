@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import reelforge
-from reelforge.engines.wan_preprocess import (
+from reelforge.engines.wan.preprocess import (
     ClassicalMotionPreprocessor,
     OnnxMotionPreprocessor,
     load_preprocessor,

@@ -9,7 +9,7 @@ import math
 import numpy as np
 import pytest
 
-from reelforge.engines import wan_preprocess as wp
+from reelforge.engines.wan import preprocess as wp
 
 # --------------------------------------------------------------------------- resize
 

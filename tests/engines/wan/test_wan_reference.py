@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-from reelforge.engines import diffusers_engine, wan_schedule
+from reelforge.engines import diffusers_engine
 from reelforge.engines.wan import WanEngine
-from reelforge.engines.wan_animate import WanAnimateEngine
-from reelforge.engines.wan_vace import WanVACEEngine
+from reelforge.engines.wan import schedule as wan_schedule
+from reelforge.engines.wan.animate import WanAnimateEngine
+from reelforge.engines.wan.vace import WanVACEEngine
 
 from .conftest import FPS, REFERENCE_SHIFTS, SIZE, engine, segment
 
@@ -105,7 +106,7 @@ def test_shifted_scheduler_gives_the_dry_runs_sigmas():
     prints for that shift."""
     import diffusers
 
-    from reelforge.engines.wan_common import shifted_scheduler
+    from reelforge.engines.wan.base import shifted_scheduler
 
     hub = diffusers.UniPCMultistepScheduler(**wan_schedule.SCHEDULER_CONFIG)
     for model in wan_schedule.MODELS:

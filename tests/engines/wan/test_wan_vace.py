@@ -7,7 +7,7 @@ import pytest
 from PIL import Image
 
 import reelforge
-from reelforge.engines.wan_vace import GENERATE, KEEP, UNKNOWN_FRAME, resolve_references
+from reelforge.engines.wan.vace import GENERATE, KEEP, UNKNOWN_FRAME, resolve_references
 from reelforge.media.decode import fit_image, load_image
 from reelforge.media.probe import probe_video
 from reelforge.planning.plan import Anchor, Reference

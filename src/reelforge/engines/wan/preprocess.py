@@ -55,7 +55,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageFilter
 
-from ..lineup.tiers import WeightsRef
+from ...lineup.tiers import WeightsRef
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ..lineup.tiers import ENGINES
+from ...lineup.tiers import ENGINES
 
 SCHEDULER_CLASS = "UniPCMultistepScheduler"
 HUB_FLOW_SHIFT = 5.0

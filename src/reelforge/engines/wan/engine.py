@@ -9,8 +9,8 @@ How a segment becomes a pipeline call
 - an end image as well (``conditioning.end_image``): ``last_image=`` — first-last-frame.
 
 Every call: ``num_frames=segment.frames`` (4k+1), the segment's size and seed (a CPU
-generator), the steps and guidance of ``wan_schedule.RECIPES["wan"]``, the flow shift and
-default negative prompt Wan's authors use for the loaded model (``wan_schedule.MODELS``:
+generator), the steps and guidance of ``schedule.RECIPES["wan"]``, the flow shift and
+default negative prompt Wan's authors use for the loaded model (``schedule.MODELS``:
 TI2V-5B 5.0; Wan 2.1 I2V 3.0 at 480p), progress through ``callback_on_step_end``. The
 clip has exactly ``segment.frames`` frames and no audio.
 
@@ -45,11 +45,11 @@ import torch
 from diffusers import WanImageToVideoPipeline
 from PIL import Image
 
-from ..errors import EngineUnavailable, ReelforgeError
-from ..media.clip import Clip
-from ..planning.plan import Segment
-from .base import StepCallback, no_progress
-from .wan_common import WanEngineBase, continued_frames
+from ...errors import EngineUnavailable, ReelforgeError
+from ...media.clip import Clip
+from ...planning.plan import Segment
+from ..base import StepCallback, no_progress
+from .base import WanEngineBase, continued_frames
 
 
 class WanEngine(WanEngineBase):
@@ -103,7 +103,7 @@ class WanEngine(WanEngineBase):
 
     def model_kind(self) -> str:
         """The loaded folder's kind, whose authors' shift and negative prompt apply
-        (``wan_schedule.MODELS``): ``ti2v``, else a Wan 2.1 ``flf2v``, ``i2v`` or ``t2v``
+        (``schedule.MODELS``): ``ti2v``, else a Wan 2.1 ``flf2v``, ``i2v`` or ``t2v``
         layout; the recipe's (TI2V-5B) before loading."""
         if self.base_pipeline not in self._pipelines:
             return super().model_kind()

@@ -5,7 +5,7 @@ How a segment becomes a ``WanAnimatePipeline`` call
 1. The reference video's frames of ``conditioning.video_span``, at the segment's fps and
    the source's own size (a span running past the end holds the last frame), exactly
    ``segment.frames`` of them.
-2. A :class:`~reelforge.engines.wan_preprocess.MotionPreprocessor` turns them into
+2. A :class:`~reelforge.engines.wan.preprocess.MotionPreprocessor` turns them into
    ``pose_video`` (skeletons drawn at the reference's size, letterboxed into the output
    size) and ``face_video`` (face crops at the transformer's ``motion_encoder_size``):
    Wan's own ONNX detector + ViTPose run step by step as Wan's preprocessing runs them
@@ -14,8 +14,8 @@ How a segment becomes a ``WanAnimatePipeline`` call
 3. ``image=`` the character image (the pipeline frames it itself), ``mode="animate"``,
    ``segment_frame_length=segment.frames`` (one pipeline segment per reelforge segment: the
    planner has already chunked the reference), the segment's size, seed and steps
-   (``wan_schedule.RECIPES["wan_animate"]``: 20 steps, guidance 1.0: Animate runs without CFG;
-   flow shift 5.0, ``wan_schedule.MODELS``).
+   (``schedule.RECIPES["wan_animate"]``: 20 steps, guidance 1.0: Animate runs without CFG;
+   flow shift 5.0, ``schedule.MODELS``).
 4. **Chaining.** A chunk that continues the previous one (``continue_from_previous`` or
    ``overlap_frames`` > 0, and ``previous`` given) passes the previous clip's frames of the
    same moments as ``prev_segment_conditioning_frames`` (the pipeline accepts 1 or 5: 5 when
@@ -36,12 +36,12 @@ import numpy as np
 import torch
 from diffusers import WanAnimatePipeline
 
-from ..media.clip import Clip
-from ..media.decode import load_image, read_video
-from ..planning.plan import Segment
-from .base import SpeedOptions, StepCallback, no_progress
-from .wan_common import WanEngineBase, continued_frames
-from .wan_preprocess import MotionInputs, MotionPreprocessor, load_preprocessor
+from ...media.clip import Clip
+from ...media.decode import load_image, read_video
+from ...planning.plan import Segment
+from ..base import SpeedOptions, StepCallback, no_progress
+from .base import WanEngineBase, continued_frames
+from .preprocess import MotionInputs, MotionPreprocessor, load_preprocessor
 
 CONDITIONING_FRAME_COUNTS = (5, 1)
 """``prev_segment_conditioning_frames`` values the pipeline accepts, preferred first."""

@@ -26,8 +26,8 @@ How a segment becomes a ``WanVACEPipeline`` call
      them under the prompt and references, Kling's ``refer_type=feature``).
    Without any of these, no ``video``/``mask`` is passed (the pipeline's own default:
    everything generated).
-3. ``num_frames=segment.frames``, size, seed, the steps and guidance of ``wan_schedule.RECIPES``,
-   the authors' flow shift for VACE (16 at every size: ``wan_schedule.MODELS``).
+3. ``num_frames=segment.frames``, size, seed, the steps and guidance of ``schedule.RECIPES``,
+   the authors' flow shift for VACE (16 at every size: ``schedule.MODELS``).
    The reference latents are dropped by the pipeline: the clip has ``segment.frames`` frames.
    A later shot's identity anchor (shot 1's key frame) is passed as one more reference.
 """
@@ -40,11 +40,11 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from ..media.clip import Clip
-from ..media.decode import fit_image, load_image, read_video
-from ..planning.plan import Reference, Segment
-from .base import StepCallback, no_progress
-from .wan_common import WanEngineBase, continued_frames, pil_frames
+from ...media.clip import Clip
+from ...media.decode import fit_image, load_image, read_video
+from ...planning.plan import Reference, Segment
+from ..base import StepCallback, no_progress
+from .base import WanEngineBase, continued_frames, pil_frames
 
 UNKNOWN_FRAME = (128, 128, 128)
 """What frames to generate hold in the conditioning video (the VACE example's grey)."""

@@ -15,14 +15,14 @@ import numpy as np
 import torch
 from PIL import Image
 
-from ..errors import EngineUnavailable
-from ..media.clip import Clip
-from ..media.decode import fit_image, load_image
-from ..planning.plan import Segment
-from .base import SpeedOptions, StepCallback
-from .diffusers_engine import DiffusersEngine
-from .wan_schedule import MODELS, RECIPES, WanRecipe, flow_shift
-from .weights import PIPELINE_INDEX, locate_weights
+from ...errors import EngineUnavailable
+from ...media.clip import Clip
+from ...media.decode import fit_image, load_image
+from ...planning.plan import Segment
+from ..base import SpeedOptions, StepCallback
+from ..diffusers_engine import DiffusersEngine
+from ..weights import PIPELINE_INDEX, locate_weights
+from .schedule import MODELS, RECIPES, WanRecipe, flow_shift
 
 # --------------------------------------------------------------------------- engines
 
@@ -67,7 +67,7 @@ class WanEngineBase(DiffusersEngine):
 
     @property
     def recipe(self) -> WanRecipe:
-        """This engine's steps and guidance (``wan_schedule.RECIPES``, which the dry run reads)."""
+        """This engine's steps and guidance (``schedule.RECIPES``, which the dry run reads)."""
         return RECIPES[self.name]
 
     @property
@@ -79,7 +79,7 @@ class WanEngineBase(DiffusersEngine):
         return self.recipe.guidance_scale
 
     def model_kind(self) -> str:
-        """The kind of Wan model loaded (a key of ``wan_schedule.MODELS``): the recipe's."""
+        """The kind of Wan model loaded (a key of ``schedule.MODELS``): the recipe's."""
         return self.recipe.model
 
     def flow_shift(self, segment: Segment) -> float:
@@ -119,7 +119,7 @@ class WanEngineBase(DiffusersEngine):
 
     def common_kwargs(self, pipe: Any, segment: Segment, progress: StepCallback) -> dict[str, Any]:
         """Arguments every Wan pipeline call takes, from the segment; without a negative
-        prompt, the model's default (``wan_schedule.MODELS``, Wan's ``sample_neg_prompt``)."""
+        prompt, the model's default (``schedule.MODELS``, Wan's ``sample_neg_prompt``)."""
         steps = segment.steps or self.default_steps
         default_negative = MODELS[self.model_kind()].negative_prompt
         return {
