@@ -1,11 +1,12 @@
 """What every diffusers engine shares: weights lookup, memory plan, loading, prompt
 encoding, seeds, progress, output.
 
-A concrete engine (``engines/ltx2/engine.py``, ``engines/wan/engine.py``, ...) sets ``name`` and
-``base_pipeline`` (the diffusers class its folder holds), and implements ``render``
-by calling :meth:`pipeline` for the pipeline class a mode needs; pipelines of one
-engine share their components (``from_pipe``), so switching modes loads nothing, and
-engines of several tiers on one folder share one loaded copy.
+A concrete engine (``engines/ltx2/engine.py``, ``engines/wan/engine.py``, ...) sets
+``name`` and ``base_pipeline`` (the diffusers class its folder holds), and implements
+``render`` by calling :meth:`pipeline` for the pipeline class a mode needs (a diffusers
+class, or one of ours built on one); pipelines of one engine share their components
+(``from_pipe``), so switching modes loads nothing, and engines of several tiers on one
+folder share one loaded copy.
 
 Loading on a GPU starts with the memory plan (:mod:`reelforge.engines.memory`), before any
 weight is read: the tier's largest window, this GPU's memory and this host's RAM give the
@@ -200,16 +201,23 @@ class DiffusersEngine(Engine):
         self.speed_report = apply_speed(pipe, self.speed, self.device, plan=self.memory_plan)
         return pipe
 
-    def pipeline(self, class_name: str) -> Any:
-        """The loaded pipeline as ``class_name`` (``LTX2ImageToVideoPipeline``...), sharing weights."""
-        if class_name not in self._pipelines:
-            import diffusers
+    def pipeline(self, pipeline: str | type) -> Any:
+        """The loaded pipeline as ``pipeline``, sharing weights (``from_pipe``): a diffusers
+        class name (``LTX2ImageToVideoPipeline``...) or a pipeline class of our own (a
+        subclass of a diffusers one, such as ``WanTI2VKeyframePipeline``). Made once per
+        class name, then kept."""
+        name = pipeline if isinstance(pipeline, str) else pipeline.__name__
+        if name not in self._pipelines:
+            cls: Any = pipeline
+            if isinstance(pipeline, str):
+                import diffusers
 
+                cls = getattr(diffusers, name)
             base = self._pipelines[self.base_pipeline]
-            pipe = getattr(diffusers, class_name).from_pipe(base)
+            pipe = cls.from_pipe(base)
             pipe.set_progress_bar_config(disable=True)
-            self._pipelines[class_name] = pipe
-        return self._pipelines[class_name]
+            self._pipelines[name] = pipe
+        return self._pipelines[name]
 
     # --- prompts ------------------------------------------------------------------------
 

@@ -142,7 +142,7 @@ def test_ti2v_keyframe_holds_both_end_latents(wan_folders, media):
 
     eng = engine("wan", wan_folders["ti2v"])
     seg = segment("image2video", frames=9)
-    pipe = eng.scheduled(eng.custom_pipeline(WanTI2VKeyframePipeline), seg)  # as render() does
+    pipe = eng.scheduled(eng.pipeline(WanTI2VKeyframePipeline), seg)  # as render() does
     first, last = (
         Image.fromarray(fit_image(load_image(media[k]), *SIZE)) for k in ("start", "end")
     )

@@ -85,7 +85,7 @@ class WanAnimateEngine(WanEngineBase):
     def render(
         self, segment: Segment, progress: StepCallback = no_progress, previous: Clip | None = None
     ) -> Clip:
-        pipe = self.scheduled(self.chain_pipeline(), segment)
+        pipe = self.scheduled(self.pipeline(WanAnimateChainPipeline), segment)
         motion = self.motion_inputs(segment, pipe.transformer.config.motion_encoder_size)
         count, frames = self.conditioning_frames(segment, previous)
         out = pipe(
@@ -105,13 +105,6 @@ class WanAnimateEngine(WanEngineBase):
             preprocess=motion.method,
             continued=0 if frames is None else count,
         )
-
-    def chain_pipeline(self) -> WanAnimateChainPipeline:
-        if "WanAnimateChainPipeline" not in self._pipelines:
-            pipe = WanAnimateChainPipeline.from_pipe(self._pipelines[self.base_pipeline])
-            pipe.set_progress_bar_config(disable=True)
-            self._pipelines["WanAnimateChainPipeline"] = pipe
-        return self._pipelines["WanAnimateChainPipeline"]
 
     def motion_inputs(self, segment: Segment, face_size: int) -> MotionInputs:
         """Pose and face frames for the segment's stretch of the reference video."""

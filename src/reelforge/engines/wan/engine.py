@@ -143,16 +143,8 @@ class WanEngine(WanEngineBase):
                 "first-last-frame needs Wan 2.2 TI2V-5B or a Wan FLF2V folder"
             )
         if keyframe and self.expands_timesteps():
-            return self.custom_pipeline(WanTI2VKeyframePipeline)
+            return self.pipeline(WanTI2VKeyframePipeline)
         return self.pipeline("WanImageToVideoPipeline")
-
-    def custom_pipeline(self, cls: type) -> Any:
-        """Our own pipeline class on the loaded components (like :meth:`pipeline`)."""
-        if cls.__name__ not in self._pipelines:
-            pipe = cls.from_pipe(self._pipelines[self.base_pipeline])
-            pipe.set_progress_bar_config(disable=True)
-            self._pipelines[cls.__name__] = pipe
-        return self._pipelines[cls.__name__]
 
 
 class WanTI2VKeyframePipeline(WanImageToVideoPipeline):
