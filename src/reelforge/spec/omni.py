@@ -8,23 +8,16 @@ one lowers the maximum from ``OMNI_MAX_REFERENCES`` to ``OMNI_MAX_REFERENCES_WIT
 Prompt tags: ``<<<image_N>>>`` (1 ≤ N ≤ number of images), ``<<<element_N>>>`` and
 ``@ElementN`` or ``@Name`` (an element's name, case-insensitive), ``<<<video_1>>>``
 (needs the video). Any other ``<<<...>>>`` tag, or an ``@`` word that names no element,
-is an error naming the tag and what the request holds.
+is an error naming the tag and what the request holds. :mod:`.tags` finds them.
 """
 
 from __future__ import annotations
-
-import re
 
 from ..errors import InputError
 from . import limits
 from .messages import count, listing
 from .requests import Omni
-
-_TAG = re.compile(r"<<<(.*?)>>>")
-_NUMBERED = re.compile(r"(image|element|video)_(\d+)")
-_MENTION = re.compile(r"(?<![\w@])@")
-_WORD = re.compile(r"[\w-]*")
-_ELEMENT_N = re.compile(r"element(\d+)", re.IGNORECASE)
+from .tags import mentions, tags
 
 
 def check_references(request: Omni) -> None:
@@ -83,47 +76,31 @@ def check_prompt_tags(field: str, text: str, request: Omni) -> None:
         "element": len(request.elements),
         "video": 1 if request.video is not None else 0,
     }
-    for match in _TAG.finditer(text):
-        tag = match.group(0)
-        numbered = _NUMBERED.fullmatch(match.group(1).strip())
-        if numbered is None:
+    for tag in tags(text):
+        if tag.kind is None or tag.number is None:
             raise InputError(
                 field,
-                tag,
+                tag.text,
                 "<<<image_N>>>, <<<element_N>>> or <<<video_1>>>",
-                f"{tag} is not a reference tag; use <<<image_N>>>, <<<element_N>>> or "
+                f"{tag.text} is not a reference tag; use <<<image_N>>>, <<<element_N>>> or "
                 f"<<<video_1>>> (this request has {_inventory(have)})",
             )
-        kind, n = numbered.group(1), int(numbered.group(2))
-        if not 1 <= n <= have[kind]:
+        if not 1 <= tag.number <= have[tag.kind]:
             raise InputError(
                 field,
-                tag,
-                have[kind],
-                f"{tag} refers to {kind} {n}, but this request has {_inventory(have)}",
+                tag.text,
+                have[tag.kind],
+                f"{tag.text} refers to {tag.kind} {tag.number}, but this request has "
+                f"{_inventory(have)}",
             )
-    for match in _MENTION.finditer(text):
-        _check_mention(field, text, match.end(), request)
+    for mention in mentions(text, [element.name for element in request.elements]):
+        if mention.name is None and not (
+            mention.element is not None and 1 <= mention.element <= len(request.elements)
+        ):
+            _unknown_mention(field, mention.word, request)
 
 
-def _word_at(text: str, start: int) -> str:
-    """The word starting at ``start`` (empty when none does: ``_WORD`` matches the empty string)."""
-    match = _WORD.match(text, start)
-    return match.group(0) if match is not None else ""
-
-
-def _check_mention(field: str, text: str, start: int, request: Omni) -> None:
-    rest = text[start:].lower()
-    for element in request.elements:
-        name = element.name.strip().lower()
-        if name and rest.startswith(name) and not _word_at(rest, len(name)):
-            return
-    word = _word_at(text, start)
-    if not word:
-        return  # a lone "@" (``meet @ noon``) is not a mention
-    numbered = _ELEMENT_N.fullmatch(word)
-    if numbered and 1 <= int(numbered.group(1)) <= len(request.elements):
-        return
+def _unknown_mention(field: str, word: str, request: Omni) -> None:
     known = [
         f"@Element{i + 1}" + (f" (@{e.name})" if e.name.strip() else "")
         for i, e in enumerate(request.elements)

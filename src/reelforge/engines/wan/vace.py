@@ -43,6 +43,7 @@ from PIL import Image
 from ...media.clip import Clip
 from ...media.decode import fit_image, load_image, read_video
 from ...planning.plan import Reference, Segment
+from ...spec.tags import mentions, tags
 from ..base import StepCallback, no_progress
 from .base import WanEngineBase, continued_frames, pil_frames
 
@@ -50,9 +51,6 @@ UNKNOWN_FRAME = (128, 128, 128)
 """What frames to generate hold in the conditioning video (the VACE example's grey)."""
 KEEP, GENERATE = 0, 255
 """Mask values: black keeps the conditioning frame, white generates it."""
-
-_TAG = re.compile(r"<<<\s*(image|element|video)_(\d+)\s*>>>")
-_ELEMENT_N = re.compile(r"element(\d+)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -99,24 +97,15 @@ def resolve_references(prompt: str, references: tuple[Reference, ...]) -> Resolv
 
 
 def _mentions(prompt: str, by_tag: dict[str, list[Reference]]) -> list[tuple[int, int, str]]:
-    """(start, end, tag) of every tag and @mention in the prompt, in order."""
-    found = [(m.start(), m.end(), f"{m.group(1)}_{int(m.group(2))}") for m in _TAG.finditer(prompt)]
-    names = sorted(
-        ((refs[0].name.strip(), tag) for tag, refs in by_tag.items() if refs[0].name.strip()),
-        key=lambda item: -len(item[0]),
-    )
-    for at in (m.start() for m in re.finditer(r"(?<![\w@])@", prompt)):
-        rest = prompt[at + 1 :]
-        for name, tag in names:
-            if rest.lower().startswith(name.lower()) and not re.match(
-                r"[\w-]", rest[len(name) : len(name) + 1]
-            ):
-                found.append((at, at + 1 + len(name), tag))
-                break
-        else:
-            numbered = _ELEMENT_N.match(rest)
-            if numbered and not re.match(r"[\w-]", rest[numbered.end() : numbered.end() + 1]):
-                found.append((at, at + 1 + numbered.end(), f"element_{int(numbered.group(1))}"))
+    """(start, end, tag) of every reference tag and @mention in the prompt, in order
+    (:mod:`reelforge.spec.tags` finds them)."""
+    found = [(t.start, t.end, ref) for t in tags(prompt) if (ref := t.reference) is not None]
+    named = list(by_tag)
+    for mention in mentions(prompt, [by_tag[tag][0].name for tag in named]):
+        if mention.name is not None:
+            found.append((mention.start, mention.end, named[mention.name]))
+        elif mention.element is not None:
+            found.append((mention.start, mention.end, f"element_{mention.element}"))
     return sorted(found)
 
 
