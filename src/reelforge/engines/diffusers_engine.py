@@ -60,8 +60,9 @@ def compute_dtype(device: torch.device) -> torch.dtype:
 class DiffusersEngine(Engine):
     """Base class of the engines that run Hugging Face diffusers pipelines."""
 
-    base_pipeline: ClassVar[str]
-    """Name of the diffusers pipeline class saved in the engine's folder."""
+    base_pipeline: str
+    """Name of the diffusers pipeline class saved in the engine's folder (set by each
+    engine class; a Wan engine sets it per instance to what its folder holds)."""
     prompt_outputs: ClassVar[tuple[str, ...]] = ("prompt_embeds", "negative_prompt_embeds")
     """What the pipeline's ``encode_prompt`` returns, as its ``__call__`` takes them back
     (Wan: the embeddings; LTX-2 adds their attention masks)."""

@@ -90,7 +90,7 @@ _TINY_BLOCKS = dict(
     qk_norm="rms_norm_across_heads",
     rope_max_seq_len=32,
 )
-_TINY_COMMON = dict(
+_TINY_COMMON: dict[str, Any] = dict(
     vae=_TINY_VAE, text_encoder=_TINY_TEXT, scheduler=_TINY_SCHEDULER, tokenizer_max_length=16
 )
 

@@ -89,7 +89,7 @@ class WanAnimateEngine(WanEngineBase):
         motion = self.motion_inputs(segment, pipe.transformer.config.motion_encoder_size)
         count, frames = self.conditioning_frames(segment, previous)
         out = pipe(
-            image=load_image(segment.conditioning.character_image, field="image"),
+            image=load_image(segment.conditioning.path("character_image"), field="image"),
             pose_video=motion.pose,
             face_video=motion.face,
             mode="animate",
@@ -110,7 +110,7 @@ class WanAnimateEngine(WanEngineBase):
         """Pose and face frames for the segment's stretch of the reference video."""
         cond = segment.conditioning
         span = (cond.video_span.start, cond.video_span.end) if cond.video_span else None
-        clip = read_video(cond.reference_video, fps=segment.fps, span=span, field="video")
+        clip = read_video(cond.path("reference_video"), fps=segment.fps, span=span, field="video")
         frames = clip.frames[: segment.frames]
         if len(frames) < segment.frames:  # a span past the end holds the last frame
             pad = np.repeat(frames[-1:], segment.frames - len(frames), axis=0)

@@ -430,7 +430,7 @@ def pose_crop(box: Box, input_hw: tuple[int, int]) -> PoseCrop:
     to_frame = np.linalg.inv(to_input)
     ul = to_frame @ np.array([0.0, 0.0, 1.0])
     br = to_frame @ np.array([float(in_w), float(in_h), 1.0])
-    window = tuple(int(round(v)) for v in (ul[0], ul[1], br[0], br[1]))
+    window = (int(round(ul[0])), int(round(ul[1])), int(round(br[0])), int(round(br[1])))
     size = scale * BOX_SIZE_UNIT
     return PoseCrop((cx, cy), (float(size[0]), float(size[1])), window)
 
@@ -919,7 +919,9 @@ def load_preprocessor(model_folder: str | Path | None) -> MotionPreprocessor:
     root = find_process_checkpoint(model_folder)
     if root is not None:
         try:
-            return OnnxMotionPreprocessor(_model_file(root, DETECTOR), _model_file(root, POSE))
+            detector, pose = _model_file(root, DETECTOR), _model_file(root, POSE)
+            assert detector is not None and pose is not None  # what found the folder
+            return OnnxMotionPreprocessor(detector, pose)
         except ImportError:
             reason = f"onnxruntime is not installed (pip install onnxruntime) to run {root}"
     else:

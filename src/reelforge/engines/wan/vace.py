@@ -73,7 +73,7 @@ def resolve_references(prompt: str, references: tuple[Reference, ...]) -> Resolv
             used.append(tag)
     order = used or list(by_tag)
     passed = tuple(ref for tag in order for ref in by_tag[tag])
-    position = {}
+    position: dict[str, int] = {}
     for n, ref in enumerate(passed, start=1):
         position.setdefault(ref.tag, n)
 
