@@ -9,9 +9,9 @@ booleans, NaN and huge numbers where numbers go. Two properties must hold:
 - **no 5xx, ever**, and every answer is Kling's JSON envelope;
 - **no task is accepted that would fail later for a reason the submit path could have
   seen**: for each accepted task, what the worker runs before rendering
-  (:func:`reelforge.jobs.runner.prepare` of its translated request, previz; for a
+  (:func:`reelforge.render.runner.prepare` of its translated request, previz; for a
   video-extend the continuation request the worker builds) must pass, and the render's
-  JSON sidecar (:func:`reelforge.jobs.runner.sidecar` through
+  JSON sidecar (:func:`reelforge.render.runner.sidecar` through
   :func:`reelforge.media.assemble.write_sidecar`) must be writable.
 
 The service runs in-process (``create_app(run_workers=False)`` behind FastAPI's
@@ -41,10 +41,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from reelforge.api.app import create_app
-from reelforge.jobs.runner import Timings, prepare, sidecar
 from reelforge.media.artifact import Artifact
 from reelforge.media.assemble import write_sidecar
 from reelforge.planning.extend import continuation_request
+from reelforge.render.runner import Timings, prepare, sidecar
 from reelforge.store import Store, load_config
 from reelforge.store import accounts as acc
 from reelforge.store.db import Database

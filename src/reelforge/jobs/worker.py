@@ -1,8 +1,8 @@
 """The in-process executor: worker threads that take stored tasks and render them.
 
 Each worker loops: claim a task (atomically; see :meth:`Store.claim`) → render its
-translated request with :func:`reelforge.jobs.runner.render` (a video-extend task with
-:func:`reelforge.jobs.extend.extend`, from its source task's video) into the task's artifact
+translated request with :func:`reelforge.render.runner.render` (a video-extend task with
+:func:`reelforge.render.extend.extend`, from its source task's video) into the task's artifact
 folder, writing progress to the task (throttled) → store the video and settle the
 credits, or fail the task with the reason and refund. A heartbeat thread keeps the
 claimed tasks' ``heartbeat_at`` fresh so other processes can tell a live worker from a
@@ -20,9 +20,9 @@ from typing import Any
 
 from ..errors import Cancelled, InputError, ReelforgeError, scrub_paths
 from ..planning.extend import DEFAULT_EXTEND_SECONDS
+from ..render.progress import CancelToken, ProgressEvent
 from ..store import Store, new_worker_id
 from ..store.models import Task
-from .progress import CancelToken, ProgressEvent
 
 log = logging.getLogger("reelforge.worker")
 
@@ -37,13 +37,13 @@ Render = Callable[..., Any]
 
 
 def _default_render(*args: Any, **kwargs: Any) -> Any:
-    from .runner import render  # engines load lazily: the server starts without them
+    from ..render.runner import render  # engines load lazily: the server starts without them
 
     return render(*args, **kwargs)
 
 
 def _default_extend(*args: Any, **kwargs: Any) -> Any:
-    from .extend import extend
+    from ..render.extend import extend
 
     return extend(*args, **kwargs)
 
@@ -211,7 +211,7 @@ class Executor:
 
     def _draft_note(self, task: Task) -> dict[str, Any] | None:
         """The sidecar entry naming a final's draft (``None`` when its sidecar is gone)."""
-        from .final import final_note, read_draft
+        from ..render.final import final_note, read_draft
 
         draft = self.store.get_any(str(task.request.get("task_id", "")))
         sidecar = self.store.artifacts.sidecar(draft.videos[0]) if draft and draft.videos else None
