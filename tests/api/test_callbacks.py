@@ -8,8 +8,8 @@ import time
 
 import httpx
 
-from reelforge.jobs import callbacks
-from reelforge.jobs.callbacks import CallbackSender, backoff_s, sign, verify
+from reelforge.service import callbacks
+from reelforge.service.callbacks import CallbackSender, backoff_s, sign, verify
 
 
 def test_signature_matches_the_standard_webhooks_reference_vector():

@@ -27,8 +27,8 @@ def _sizeless(plan: dict) -> dict:
 
 
 def test_a_finished_draft_is_rendered_again_at_4k_with_its_seed_and_plan(make_service):
-    from reelforge.jobs.worker import _default_render
     from reelforge.media.probe import probe_video
+    from reelforge.service.worker import _default_render
 
     service = make_service(render=_default_render, previz=True)
     headers = service.headers("a", credits=1000)

@@ -20,9 +20,9 @@ import pytest
 
 from reelforge.api.inputs import InputFetcher
 from reelforge.errors import InputError
-from reelforge.jobs import urls
-from reelforge.jobs.callbacks import CallbackSender
-from reelforge.jobs.urls import check_url
+from reelforge.service import urls
+from reelforge.service.callbacks import CallbackSender
+from reelforge.service.urls import check_url
 from tests.service.harness import CallbackReceiver, FileServer
 
 from ..store.conftest import make_store

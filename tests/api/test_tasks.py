@@ -427,8 +427,8 @@ def test_render_failures_fail_the_task_with_the_reason_and_refund(make_service):
 
 
 def test_video_extend_is_validated_charged_for_the_added_seconds_and_rendered(make_service):
-    from reelforge.jobs.worker import _default_render
     from reelforge.media.probe import probe_video
+    from reelforge.service.worker import _default_render
 
     service = make_service(render=_default_render, previz=True)
     headers = service.headers("a", credits=1000)
@@ -485,8 +485,8 @@ def test_tiers_health_and_openapi(service):
 
 
 def test_real_animatic_render_end_to_end(make_service):
-    from reelforge.jobs.worker import _default_render
     from reelforge.media.probe import probe_video
+    from reelforge.service.worker import _default_render
 
     service = make_service(render=_default_render, previz=True)
     headers = service.headers(credits=1000)

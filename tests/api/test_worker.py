@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from reelforge.api.kling import kling_field, redact
-from reelforge.jobs.worker import Executor
+from reelforge.service.worker import Executor
 from reelforge.store.models import LedgerEntry
 
 from ..store.conftest import make_store

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from reelforge.jobs.callbacks import CALLBACK_LEASE_S, CallbackSender
+from reelforge.service.callbacks import CALLBACK_LEASE_S, CallbackSender
 from reelforge.store import Store
 from reelforge.store.db import Database
 from reelforge.store.models import WebhookDelivery

@@ -28,15 +28,15 @@ from starlette.types import Scope
 from .. import __version__
 from ..engines.registry import cannot_render
 from ..errors import InputError, scrub_paths
-from ..jobs.callbacks import CallbackSender
-from ..jobs.urls import check_url
-from ..jobs.worker import Executor, Render
 from ..lineup import FEATURES, TIERS, estimate, resolve_tier
 from ..lineup.tiers import Tier
 from ..planning.extend import DEFAULT_EXTEND_SECONDS
 from ..planning.preflight import ANIMATIC, preflight
 from ..render.extend import preflight_extension
 from ..render.final import check_final, final_request, read_draft
+from ..service.callbacks import CallbackSender
+from ..service.urls import check_url
+from ..service.worker import Executor, Render
 from ..spec.requests import parse_request
 from ..store import (
     Config,

@@ -16,7 +16,7 @@ finds it due, so across threads and server processes a delivery is in flight at 
 a task's deliveries go out one at a time in order, and a sender that dies mid-attempt
 only delays its deliveries until the lease runs out. A sender claims no more than it has
 free threads, so a lease starts when its attempt does. Requests go through
-:class:`~reelforge.jobs.outbound.PinnedTransport`: only to the public address that was
+:class:`~reelforge.service.outbound.PinnedTransport`: only to the public address that was
 checked.
 """
 
