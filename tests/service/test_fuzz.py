@@ -223,7 +223,7 @@ def fuzzed(backend, pg_databases, tmp_path_factory, request) -> Iterator[Fuzzed]
     assert draft.status_code == 200, draft.json()
     draft_id = draft.json()["data"]["task_id"]
     # The draft "finishes" without a render: a finished video to extend and to finalise.
-    claimed = store.claim("fuzz:1:w")
+    claimed = store.queue.claim("fuzz:1:w")
     assert claimed is not None and claimed.id == draft_id
     video = {
         "id": f"{draft_id}-0",
@@ -238,7 +238,7 @@ def fuzzed(backend, pg_databases, tmp_path_factory, request) -> Iterator[Fuzzed]
     folder = store.artifacts.task_dir(owner.id, draft_id)
     folder.mkdir(parents=True, exist_ok=True)
     write_video(folder / "video.mp4", 3.0, DRAFT_SIZE, 24, audio=False)
-    assert store.succeed(draft_id, "fuzz:1:w", [video])
+    assert store.queue.succeed(draft_id, "fuzz:1:w", [video])
     scratch = home / "scratch"
     scratch.mkdir()
     yield Fuzzed(client, store, headers, media, draft_id, video["id"], start_image, scratch)
@@ -367,7 +367,7 @@ def answered(response) -> dict[str, Any]:
 def worker_checks(f: Fuzzed, task_id: str) -> None:
     """What the worker would run before rendering the accepted task, and the sidecar it
     would write: neither may raise."""
-    task = f.store.get_any(task_id)
+    task = f.store.tasks.get_any(task_id)
     assert task is not None
     spec = dict(task.translated)
     if task.workflow == "extend":

@@ -50,7 +50,7 @@ from ..store import (
 from ..store import accounts as acc
 from ..store.artifacts import FILES_ROUTE
 from ..store.models import Account
-from ..store.service import PAGE_NUM_MAX, PAGE_SIZE_MAX
+from ..store.tasks import PAGE_NUM_MAX, PAGE_SIZE_MAX
 from ..store.views import envelope
 from . import errors as E
 from .auth import RateLimiter, authenticate
@@ -208,7 +208,7 @@ def create_app(
                 check_url(
                     body.callback_url, "callback_url", config.allow_private_urls, resolve=False
                 )
-            if body.external_task_id is not None and store.get(
+            if body.external_task_id is not None and store.tasks.get(
                 user.id, endpoint, body.external_task_id
             ):
                 raise DuplicateExternalId(body.external_task_id)
@@ -218,7 +218,7 @@ def create_app(
                 new = _final_task(store, config, user, body, task_id, raw)
             else:
                 new = _render_task(store, config, fetcher, endpoint, body, user, task_id, raw)
-            task = store.submit(user, new, max_running=config.max_running_tasks)
+            task = store.queue.submit(user, new, max_running=config.max_running_tasks)
         except InputError as exc:
             _cleanup(store, user, task_id)
             raise KlingError(E.BAD_PARAMETER_VALUE, input_message(exc, workflow)) from None
@@ -292,7 +292,7 @@ def _routes(
             check_lookup_id(field, key)
         except InputError as exc:
             raise KlingError(E.BAD_PARAMETER_VALUE, str(exc)) from None
-        task = store.get(user.id, endpoint, key)
+        task = store.tasks.get(user.id, endpoint, key)
         if task is None:
             raise KlingError(
                 E.NOT_FOUND, f"task {key!r} not found under /{endpoint} for this account"
@@ -313,7 +313,7 @@ def _routes(
     ) -> dict[str, Any]:
         if external_task_id is not None:
             return found("external_task_id", external_task_id, request, user)
-        tasks = store.list(user.id, endpoint, page_num, page_size)
+        tasks = store.tasks.page(user.id, endpoint, page_num, page_size)
         return envelope([store.view(t, base_url(request)) for t in tasks], _rid(request))
 
     app.add_api_route(
@@ -383,7 +383,7 @@ def _extend_task(
     """A video-extend task: the source must be a finished video of this account; the
     continuation is checked and planned as the worker will (the source's tier at its
     size and sound), and only the added seconds are held (and charged)."""
-    found = store.find_video(user.id, body.video_id)
+    found = store.tasks.find_video(user.id, body.video_id)
     path = store.artifacts.resolve(found[1]["path"]) if found is not None else None
     if found is None or path is None:
         raise InputError(
@@ -482,7 +482,7 @@ def _final_task(
     workflow (the worker renders it like any other); the draft's input files are copied
     into the new task's folder, so it stands on its own. A previz draft's final renders
     on the tier's own engine (previz only where the server or the tier is)."""
-    source = store.get_any(body.task_id)
+    source = store.tasks.get_any(body.task_id)
     if source is None or source.account_id != user.id:
         raise InputError(
             "task_id",

@@ -156,7 +156,7 @@ def add_studio(
 
     @router.get("/tasks/{task_id}/sidecar", summary="Studio: plan and seeds of a finished task")
     def studio_sidecar(task_id: str, request: Request, user: User) -> dict[str, Any]:
-        task = store.get_any(task_id)
+        task = store.tasks.get_any(task_id)
         if task is None or task.account_id != user.id:
             raise KlingError(E.NOT_FOUND, f"task {task_id!r} not found for this account")
         if task.status != "succeed" or not task.videos:

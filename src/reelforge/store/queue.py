@@ -1,11 +1,14 @@
-"""The store as the service uses it: every operation one transaction.
+"""The task queue: where a task is queued, claimed, kept alive and settled.
 
-A task's life: :meth:`Store.submit` (credits held, task committed, callback queued) →
-:meth:`Store.claim` (exactly one worker gets it) → :meth:`Store.set_progress` →
-:meth:`Store.succeed` (settled) or :meth:`Store.fail` (refunded). A worker that dies
-leaves the task ``processing``; :meth:`Store.requeue_orphans` puts it back. Every status
-change queues a webhook delivery in the same transaction (an outbox), so a callback is
-never lost and never sent for a change that was rolled back.
+A task's life: :meth:`TaskQueue.submit` (running limit checked, credits held, task
+committed) → :meth:`TaskQueue.claim` (exactly one worker gets it) →
+:meth:`TaskQueue.set_progress` and :meth:`TaskQueue.heartbeat` while it renders →
+:meth:`TaskQueue.succeed` (settled) or :meth:`TaskQueue.fail` (refunded). A worker that
+dies leaves the task ``processing``; :meth:`TaskQueue.requeue_orphans` puts it back (a
+worker that stops gives it back itself: :meth:`TaskQueue.release`). Each operation is one
+transaction, and every status change queues a webhook delivery in it
+(:mod:`reelforge.store.outbox`), so a callback is never lost and never sent for a change
+that was rolled back. The credits are the ledger's (:mod:`reelforge.store.ledger`).
 """
 
 from __future__ import annotations
@@ -16,28 +19,20 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from ..errors import ReelforgeError
-from ..spec.text import storable
-from . import accounts, ledger
-from .artifacts import LocalArtifacts
-from .config import Config
+from . import ledger
 from .db import Database
-from .models import UNFINISHED, Account, Task, WebhookDelivery, now_ms
-from .views import envelope, task_data
+from .models import UNFINISHED, Account, Task, now_ms
+from .outbox import Outbox
 
 HEARTBEAT_STALE_MS = 60_000
 """A ``processing`` task whose worker has not beaten for this long is orphaned."""
 MAX_TASK_ATTEMPTS = 3
 """A task whose worker died this many times is failed (and refunded) instead of re-run."""
-PAGE_SIZE_MAX = 500
-PAGE_NUM_MAX = 1000
-OPEN_DELIVERY = ("pending", "sending")
-"""Delivery states still to be settled: due at ``next_attempt_at`` (``sending``: when its
-lease runs out)."""
 
 
 class TooManyTasks(ReelforgeError):
@@ -71,31 +66,13 @@ def new_worker_id() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
-class Store:
-    def __init__(self, config: Config, db: Database | None = None) -> None:
-        self.config = config
-        self.db = db or Database(config.db_url)
-        self.artifacts = LocalArtifacts(
-            config.artifacts_dir, config.server_secret(), config.url_ttl_seconds
-        )
-        self.base_url = config.public_url or "http://127.0.0.1:8000"
-        """Base of result URLs in callbacks (queries use the request's base URL)."""
+class TaskQueue:
+    """The queue of ``db``'s tasks; status changes are announced through ``outbox``."""
 
-    # --- accounts and credits -----------------------------------------------------
-    def account(self, name: str, *, metered: bool = True) -> Account:
-        with self.db.write() as s:
-            return accounts.get_or_create_account(s, name, metered=metered)
+    def __init__(self, db: Database, outbox: Outbox) -> None:
+        self.db = db
+        self.outbox = outbox
 
-    def grant(self, account_name: str, amount: int, note: str = "") -> int:
-        with self.db.write() as s:
-            account = accounts.get_or_create_account(s, account_name)
-            return ledger.grant(s, account.id, amount, note)
-
-    def balance(self, account_id: int) -> int:
-        with self.db.read() as s:
-            return ledger.balance(s, account_id)
-
-    # --- tasks --------------------------------------------------------------------
     def submit(self, account: Account, new: NewTask, *, max_running: int) -> Task:
         """Check the running limit, hold the credits and store the task, in one transaction."""
         try:
@@ -265,158 +242,6 @@ class Store:
                     out.append(task.id)
         return out
 
-    def get(self, account_id: int, endpoint: str, key: str) -> Task | None:
-        """A task of this account and endpoint by task id, else by external task id.
-
-        A key the database cannot hold (NUL, a lone surrogate) names no task: it is never
-        sent (PostgreSQL would fail the query), here and in every lookup below."""
-        if not storable(key):
-            return None
-        with self.db.read() as s:
-            task = s.get(Task, key)
-            if task is not None and task.account_id == account_id and task.endpoint == endpoint:
-                return task
-            return s.scalar(
-                select(Task).where(
-                    Task.account_id == account_id,
-                    Task.endpoint == endpoint,
-                    Task.external_task_id == key,
-                )
-            )
-
-    def get_any(self, task_id: str) -> Task | None:
-        if not storable(task_id):
-            return None
-        with self.db.read() as s:
-            return s.get(Task, task_id)
-
-    def find_video(self, account_id: int, video_id: str) -> tuple[Task, dict[str, Any]] | None:
-        """A video of a finished task of this account, by its id (``<task_id>-<n>``)."""
-        task = self.get_any(video_id.rsplit("-", 1)[0])
-        if task is None or task.account_id != account_id or task.status != "succeed":
-            return None
-        for video in task.videos or []:
-            if video["id"] == video_id:
-                return task, video
-        return None
-
-    def list(self, account_id: int, endpoint: str, page: int, size: int) -> list[Task]:
-        with self.db.read() as s:
-            return list(
-                s.scalars(
-                    select(Task)
-                    .where(Task.account_id == account_id, Task.endpoint == endpoint)
-                    .order_by(Task.created_at.desc(), Task.id.desc())
-                    .offset((page - 1) * size)
-                    .limit(size)
-                )
-            )
-
-    def view(self, task: Task, base_url: str | None = None) -> dict[str, Any]:
-        return task_data(task, self.artifacts, base_url or self.base_url)
-
-    # --- webhook deliveries ---------------------------------------------------------
-    def claim_deliveries(self, limit: int, lease_ms: int) -> list[WebhookDelivery]:
-        """Up to ``limit`` due deliveries, now ``sending`` for ``lease_ms`` and their attempt
-        counted, in the transaction that found them: no other thread or process gets them
-        until :meth:`delivery_done` or the lease runs out (its sender died). Only a task's
-        oldest open delivery is ever due, so a task's deliveries go one at a time, in order.
-        """
-        stamp = now_ms()
-        due = (
-            WebhookDelivery.state.in_(OPEN_DELIVERY),
-            WebhookDelivery.next_attempt_at <= stamp,
-        )
-        with self.db.read() as s:  # a hint only, to take no write lock for nothing
-            if s.scalar(select(WebhookDelivery.id).where(*due).limit(1)) is None:
-                return []
-        with self.db.write() as s:
-            earlier = aliased(WebhookDelivery)
-            query = (
-                select(WebhookDelivery.id)
-                .where(
-                    *due,
-                    ~exists().where(
-                        earlier.task_id == WebhookDelivery.task_id,
-                        earlier.state.in_(OPEN_DELIVERY),
-                        or_(
-                            earlier.created_at < WebhookDelivery.created_at,
-                            and_(  # rows queued before created_at was kept increasing
-                                earlier.created_at == WebhookDelivery.created_at,
-                                earlier.id < WebhookDelivery.id,
-                            ),
-                        ),
-                    ),
-                )
-                .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.created_at)
-                .limit(limit)
-            )
-            if not self.db.is_sqlite:
-                query = query.with_for_update(skip_locked=True)
-            ids = list(s.scalars(query))
-            if not ids:
-                return []
-            s.execute(
-                update(WebhookDelivery)
-                .where(WebhookDelivery.id.in_(ids))
-                .values(
-                    state="sending",
-                    attempts=WebhookDelivery.attempts + 1,
-                    next_attempt_at=stamp + lease_ms,
-                    updated_at=stamp,
-                )
-                .execution_options(synchronize_session=False)
-            )
-            return list(
-                s.scalars(
-                    select(WebhookDelivery)
-                    .where(WebhookDelivery.id.in_(ids))
-                    .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.created_at)
-                    .execution_options(populate_existing=True)
-                )
-            )
-
-    def delivery_done(
-        self, delivery: WebhookDelivery, *, error: str = "", retry_at: int | None = None
-    ) -> bool:
-        """Record the attempt ``delivery`` was claimed for: delivered (no error), to retry at
-        ``retry_at``, or given up. Ignored (False) when the delivery was claimed again since
-        (this attempt outlived its lease): the newer attempt records its own outcome."""
-        stamp = now_ms()
-        if not error:
-            values: dict[str, Any] = {"state": "delivered"}
-        elif retry_at is None:
-            values = {"state": "failed"}
-        else:
-            values = {"state": "pending", "next_attempt_at": retry_at}
-        with self.db.write() as s:
-            done = s.execute(
-                update(WebhookDelivery)
-                .where(
-                    WebhookDelivery.id == delivery.id,
-                    WebhookDelivery.attempts == delivery.attempts,
-                    WebhookDelivery.state.in_(OPEN_DELIVERY),
-                )
-                .values(last_error=error[:2000], updated_at=stamp, **values)
-                .execution_options(synchronize_session=False)
-            )
-            return done.rowcount == 1
-
-    def deliveries(self, task_id: str) -> list[WebhookDelivery]:
-        with self.db.read() as s:
-            return list(
-                s.scalars(
-                    select(WebhookDelivery)
-                    .where(WebhookDelivery.task_id == task_id)
-                    .order_by(WebhookDelivery.created_at)
-                )
-            )
-
-    def webhook_secret(self, account_id: int) -> str:
-        with self.db.read() as s:
-            account = s.get(Account, account_id)
-        return (account.webhook_secret if account else None) or self.config.webhook_secret()
-
     # --- helpers --------------------------------------------------------------------
     def _owned(self, s: Session, task_id: str, worker_id: str | None) -> Task | None:
         query = select(Task).where(Task.id == task_id, Task.status == "processing")
@@ -440,33 +265,9 @@ class Store:
         self._changed(s, task)
 
     def _changed(self, s: Session, task: Task, stamp: int | None = None) -> None:
-        """Bump ``updated_at`` and queue the callback for this status. A delivery's
-        ``created_at`` is later than its task's previous one (by a millisecond if need be),
-        so it orders a task's deliveries (the task row is locked here: one change at a time)."""
+        """Bump ``updated_at`` and queue the callback for this status."""
         task.updated_at = stamp or now_ms()
-        if task.callback_url:
-            s.flush()
-            previous = s.scalar(
-                select(func.max(WebhookDelivery.created_at)).where(
-                    WebhookDelivery.task_id == task.id
-                )
-            )
-            queued = max(now_ms(), (previous or 0) + 1)
-            s.add(
-                WebhookDelivery(
-                    id=f"msg_{uuid.uuid4().hex}",
-                    task_id=task.id,
-                    account_id=task.account_id,
-                    url=task.callback_url,
-                    body=envelope(self.view(task), request_id=f"callback-{task.id}"),
-                    state="pending",
-                    attempts=0,
-                    next_attempt_at=queued,
-                    last_error="",
-                    created_at=queued,
-                    updated_at=queued,
-                )
-            )
+        self.outbox.add(s, task)
 
 
 def _worker_gone(worker_id: str) -> bool:
