@@ -49,7 +49,7 @@ from ..store import (
 )
 from ..store import accounts as acc
 from ..store.artifacts import FILES_ROUTE
-from ..store.models import Account
+from ..store.models import Account, TaskStatus
 from ..store.tasks import PAGE_NUM_MAX, PAGE_SIZE_MAX
 from ..store.views import envelope
 from . import errors as E
@@ -490,7 +490,7 @@ def _final_task(
             "a finished task of this account",
             f"{body.task_id!r} is not a task of this account",
         )
-    if source.status != "succeed" or not source.videos:
+    if source.status != TaskStatus.SUCCEED or not source.videos:
         raise InputError(
             "task_id",
             body.task_id,

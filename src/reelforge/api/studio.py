@@ -44,7 +44,7 @@ from ..prompting import lint
 from ..spec import limits
 from ..spec.requests import ShotSpec, parse_request
 from ..store import Config, Store
-from ..store.models import Account, Task
+from ..store.models import Account, Task, TaskStatus
 from ..store.views import envelope
 from . import errors as E
 from .errors import KlingError
@@ -159,7 +159,7 @@ def add_studio(
         task = store.tasks.get_any(task_id)
         if task is None or task.account_id != user.id:
             raise KlingError(E.NOT_FOUND, f"task {task_id!r} not found for this account")
-        if task.status != "succeed" or not task.videos:
+        if task.status != TaskStatus.SUCCEED or not task.videos:
             raise KlingError(
                 E.NOT_FOUND, f"task {task_id!r} has no finished video (status {task.status})"
             )
@@ -277,7 +277,7 @@ def _task(store: Store, task: Task, base: str) -> dict[str, Any]:
 
 
 def _poster_url(store: Store, task: Task, base: str) -> str | None:
-    if task.status != "succeed" or not task.videos or not task.videos[0].get("poster"):
+    if task.status != TaskStatus.SUCCEED or not task.videos or not task.videos[0].get("poster"):
         return None
     return store.artifacts.url(task.videos[0]["poster"], base)
 

@@ -5,6 +5,7 @@ A task is queued, claimed, kept alive and settled in :mod:`reelforge.store.queue
 
 from .config import Config, ConfigError, default_home, load_config
 from .ledger import OutOfCredits
+from .models import TaskStatus
 from .queue import DuplicateExternalId, NewTask, TooManyTasks, new_task_id, new_worker_id
 from .store import Store
 
@@ -15,6 +16,7 @@ __all__ = [
     "NewTask",
     "OutOfCredits",
     "Store",
+    "TaskStatus",
     "TooManyTasks",
     "default_home",
     "load_config",

@@ -26,7 +26,7 @@ from sqlalchemy.orm import Session
 from ..errors import ReelforgeError
 from . import ledger
 from .db import Database
-from .models import UNFINISHED, Account, Task, now_ms
+from .models import UNFINISHED, Account, Task, TaskStatus, now_ms
 from .outbox import Outbox
 
 HEARTBEAT_STALE_MS = 60_000
@@ -102,7 +102,7 @@ class TaskQueue:
                     endpoint=new.endpoint,
                     workflow=new.workflow,
                     tier=new.tier,
-                    status="submitted",
+                    status=TaskStatus.SUBMITTED,
                     status_msg="",
                     request=new.request,
                     translated=new.translated,
@@ -131,7 +131,7 @@ class TaskQueue:
         with self.db.write() as s:
             query = (
                 select(Task.id)
-                .where(Task.status == "submitted")
+                .where(Task.status == TaskStatus.SUBMITTED)
                 .order_by(Task.created_at, Task.id)
                 .limit(1)
             )
@@ -143,9 +143,9 @@ class TaskQueue:
             stamp = now_ms()
             done = s.execute(
                 update(Task)
-                .where(Task.id == task_id, Task.status == "submitted")
+                .where(Task.id == task_id, Task.status == TaskStatus.SUBMITTED)
                 .values(
-                    status="processing",
+                    status=TaskStatus.PROCESSING,
                     worker_id=worker_id,
                     heartbeat_at=stamp,
                     attempts=Task.attempts + 1,
@@ -173,7 +173,11 @@ class TaskQueue:
             stamp = now_ms()
             done = s.execute(
                 update(Task)
-                .where(Task.id == task_id, Task.worker_id == worker_id, Task.status == "processing")
+                .where(
+                    Task.id == task_id,
+                    Task.worker_id == worker_id,
+                    Task.status == TaskStatus.PROCESSING,
+                )
                 .values(
                     progress=max(0, min(100, int(percent))), heartbeat_at=stamp, updated_at=stamp
                 )
@@ -188,7 +192,9 @@ class TaskQueue:
             s.execute(
                 update(Task)
                 .where(
-                    Task.id.in_(task_ids), Task.worker_id == worker_id, Task.status == "processing"
+                    Task.id.in_(task_ids),
+                    Task.worker_id == worker_id,
+                    Task.status == TaskStatus.PROCESSING,
                 )
                 .values(heartbeat_at=now_ms())
                 .execution_options(synchronize_session=False)
@@ -200,7 +206,8 @@ class TaskQueue:
             task = self._owned(s, task_id, worker_id)
             if task is None:
                 return False
-            task.status, task.status_msg, task.progress, task.videos = "succeed", "", 100, videos
+            task.status, task.status_msg = TaskStatus.SUCCEED, ""
+            task.progress, task.videos = 100, videos
             ledger.settle(s, task)
             self._changed(s, task)
             return True
@@ -231,7 +238,7 @@ class TaskQueue:
         limit = now_ms() - HEARTBEAT_STALE_MS
         out: list[str] = []
         with self.db.write() as s:
-            query = select(Task).where(Task.status == "processing")
+            query = select(Task).where(Task.status == TaskStatus.PROCESSING)
             if not self.db.is_sqlite:
                 query = query.with_for_update(skip_locked=True)
             for task in s.scalars(query):
@@ -244,19 +251,19 @@ class TaskQueue:
 
     # --- helpers --------------------------------------------------------------------
     def _owned(self, s: Session, task_id: str, worker_id: str | None) -> Task | None:
-        query = select(Task).where(Task.id == task_id, Task.status == "processing")
+        query = select(Task).where(Task.id == task_id, Task.status == TaskStatus.PROCESSING)
         if worker_id is not None:
             query = query.where(Task.worker_id == worker_id)
         return s.scalar(query.with_for_update())
 
     def _fail(self, s: Session, task: Task, message: str) -> None:
-        task.status, task.status_msg = "failed", message
+        task.status, task.status_msg = TaskStatus.FAILED, message
         ledger.refund(s, task)
         self._changed(s, task)
 
     def _requeue(self, s: Session, task: Task, message: str) -> None:
         task.status, task.status_msg, task.worker_id, task.heartbeat_at = (
-            "submitted",
+            TaskStatus.SUBMITTED,
             message,
             None,
             None,

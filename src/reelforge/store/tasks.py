@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from ..spec.text import storable
 from .db import Database
-from .models import Task
+from .models import Task, TaskStatus
 
 PAGE_SIZE_MAX = 500
 PAGE_NUM_MAX = 1000
@@ -50,7 +50,7 @@ class Tasks:
     def find_video(self, account_id: int, video_id: str) -> tuple[Task, dict[str, Any]] | None:
         """A video of a finished task of this account, by its id (``<task_id>-<n>``)."""
         task = self.get_any(video_id.rsplit("-", 1)[0])
-        if task is None or task.account_id != account_id or task.status != "succeed":
+        if task is None or task.account_id != account_id or task.status != TaskStatus.SUCCEED:
             return None
         for video in task.videos or []:
             if video["id"] == video_id:

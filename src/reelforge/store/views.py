@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from .artifacts import LocalArtifacts
-from .models import Task
+from .models import Task, TaskStatus
 
 
 def format_seconds(seconds: float) -> str:
@@ -15,7 +15,7 @@ def format_seconds(seconds: float) -> str:
 
 
 def task_data(task: Task, artifacts: LocalArtifacts, base_url: str) -> dict[str, Any]:
-    succeeded = task.status == "succeed"
+    succeeded = task.status == TaskStatus.SUCCEED
     videos = (
         [
             {
@@ -31,7 +31,7 @@ def task_data(task: Task, artifacts: LocalArtifacts, base_url: str) -> dict[str,
     )
     return {
         "task_id": task.id,
-        "task_status": task.status,
+        "task_status": str(task.status),
         "task_status_msg": task.status_msg or "",
         "task_info": {"external_task_id": task.external_task_id},
         "task_result": {"videos": videos},
