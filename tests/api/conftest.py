@@ -36,7 +36,7 @@ def fake_render(request, *, output, progress, cancel, previz):
     return SimpleNamespace(
         video=out,
         poster=out.with_suffix(".jpg"),
-        duration=float(request.get("duration") or 5.0),
+        duration=float(request.duration or 5.0),
         width=64,
         height=64,
         fps=24,

@@ -116,7 +116,7 @@ def test_translation_reaches_the_renderer(make_service, media):
     seen = []
 
     def render(request, **kw):
-        seen.append(request)
+        seen.append(request.model_dump(mode="json"))  # the typed request, as it was stored
         from .conftest import fake_render
 
         return fake_render(request, **kw)

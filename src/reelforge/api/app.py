@@ -35,6 +35,7 @@ from ..planning.preflight import ANIMATIC, preflight
 from ..render.extend import preflight_extension
 from ..render.final import check_final, final_request, read_draft
 from ..service.callbacks import CallbackSender
+from ..service.payload import ExtendPayload, RenderPayload
 from ..service.urls import check_url
 from ..service.worker import Executor, Render
 from ..spec.requests import parse_request
@@ -362,14 +363,14 @@ def _render_task(
     tier, checked = pre.choice.tier, pre.checked
     previz = _previz(config.previz, tier, checked.request.model, "model_name")
     cost = estimate(checked.request, tier, checked.duration).credits
-    translated = request.model_copy(update={"tier": tier.name}).model_dump(mode="json")
+    payload = RenderPayload(request=request.model_copy(update={"tier": tier.name}))
     return NewTask(
         id=task_id,
         endpoint=endpoint,
         workflow=workflow,
         tier=tier.name,
         request=raw,
-        translated=translated,
+        translated=payload.stored(),
         credits=cost,
         previz=previz,
         external_task_id=body.external_task_id,
@@ -416,16 +417,15 @@ def _extend_task(
         workflow="extend",
         tier=tier.name,
         request=raw,
-        translated={
-            "workflow": "extend",
-            "video_id": body.video_id,
-            "prompt": body.prompt,
-            "negative_prompt": body.negative_prompt,
-            "cfg_scale": body.cfg_scale,
-            "seconds": added,
-            "tier": tier.name,
-            "source_task_id": source.id,
-        },
+        translated=ExtendPayload(
+            video_id=body.video_id,
+            prompt=body.prompt,
+            negative_prompt=body.negative_prompt,
+            cfg_scale=body.cfg_scale,
+            seconds=added,
+            tier=tier.name,
+            source_task_id=source.id,
+        ).stored(),
         credits=estimate(checked.request, tier, added).credits,
         previz=previz,
         external_task_id=body.external_task_id,
@@ -504,7 +504,8 @@ def _final_task(
     seed = _draft_seed(store, source)
     request = final_request(draft, seed, tier=source.tier, resolution=resolution, field="task_id")
     request = _copy_inputs(store, user, source.id, task_id, request)
-    pre = preflight(request, previz=config.previz)  # what the worker runs before rendering
+    payload = RenderPayload(request=parse_request(request), draft_task_id=source.id)
+    pre = preflight(payload.request, previz=config.previz)  # what the worker runs before rendering
     tier, checked = pre.choice.tier, pre.checked
     previz = _previz(config.previz, tier, checked.request.model, "task_id")
     cost = estimate(checked.request, tier, checked.duration).credits
@@ -514,7 +515,7 @@ def _final_task(
         workflow=checked.request.workflow,
         tier=tier.name,
         request=raw,
-        translated=request,
+        translated=payload.stored(),
         credits=cost,
         previz=previz,
         external_task_id=body.external_task_id,

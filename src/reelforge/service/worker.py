@@ -24,6 +24,7 @@ from ..planning.extend import DEFAULT_EXTEND_SECONDS
 from ..render.progress import CancelToken, ProgressEvent
 from ..store import Store, new_worker_id
 from ..store.models import Task
+from .payload import ExtendPayload, read_payload
 
 log = logging.getLogger("reelforge.worker")
 
@@ -146,12 +147,13 @@ class Executor:
             "previz": self.previz or task.previz,
         }
         try:
-            if task.workflow == "extend":
-                artifact = self._extend(task, options)
+            payload = read_payload(task)
+            if isinstance(payload, ExtendPayload):
+                artifact = self._extend(task, payload, options)
             else:
-                note = self._draft_note(task) if task.endpoint == "final" else None
+                note = self._draft_note(task, payload.draft_task_id)
                 extra = {"sidecar_extra": note} if note else {}
-                artifact = self.render(task.translated, **options, **extra)
+                artifact = self.render(payload.request, **options, **extra)
             rel = self.store.artifacts.relative
             video = {
                 "id": f"{task.id}-0",
@@ -184,37 +186,40 @@ class Executor:
         """Record a failure; its message goes to clients, so no server path is in it."""
         self.store.queue.fail(task.id, scrub_paths(message), self.worker_id)
 
-    def _extend(self, task: Task, options: dict[str, Any]) -> Any:
+    def _extend(self, task: Task, payload: ExtendPayload, options: dict[str, Any]) -> Any:
         """Render a video-extend task: its source task's video, continued (the whole is
         the result). The source is looked up again: it must still be there."""
-        spec = task.translated
-        found = self.store.tasks.find_video(task.account_id, spec["video_id"])
+        found = self.store.tasks.find_video(task.account_id, payload.video_id)
         path = self.store.artifacts.resolve(found[1]["path"]) if found is not None else None
         if found is None or path is None:
             raise InputError(
                 "video_id",
-                spec["video_id"],
+                payload.video_id,
                 "a finished video of this account",
-                f"the video {spec['video_id']!r} to extend is no longer available",
+                f"the video {payload.video_id!r} to extend is no longer available",
             )
         source_task, _video = found
         return self.extend(
             path,
-            spec.get("prompt", ""),
-            float(spec.get("seconds") or DEFAULT_EXTEND_SECONDS),
-            negative_prompt=spec.get("negative_prompt", ""),
-            cfg_scale=spec.get("cfg_scale"),
-            tier=spec.get("tier") or source_task.tier,
-            model=spec.get("model") or source_task.request.get("model"),
-            source={"task_id": source_task.id, "video_id": spec["video_id"]},
+            payload.prompt,
+            float(payload.seconds or DEFAULT_EXTEND_SECONDS),
+            negative_prompt=payload.negative_prompt,
+            cfg_scale=payload.cfg_scale,
+            tier=payload.tier or source_task.tier,
+            # the model its client asked the source for (its body's; as at submit)
+            model=source_task.request.get("model"),
+            source={"task_id": source_task.id, "video_id": payload.video_id},
             **options,
         )
 
-    def _draft_note(self, task: Task) -> dict[str, Any] | None:
-        """The sidecar entry naming a final's draft (``None`` when its sidecar is gone)."""
+    def _draft_note(self, task: Task, draft_task_id: str | None) -> dict[str, Any] | None:
+        """The sidecar entry naming a final's draft (``None``: not a final, or the draft's
+        sidecar is gone)."""
         from ..render.final import final_note, read_draft
 
-        draft = self.store.tasks.get_any(str(task.request.get("task_id", "")))
+        if draft_task_id is None:
+            return None
+        draft = self.store.tasks.get_any(draft_task_id)
         sidecar = self.store.artifacts.sidecar(draft.videos[0]) if draft and draft.videos else None
         if sidecar is None:
             return None
