@@ -26,7 +26,7 @@ STATUSES = ["submitted", "processing", "succeed"]
 @pytest.fixture
 def other(store) -> Iterator[Store]:
     """A second store on the same database, as a second server process has."""
-    second = Store(store.config, Database(store.config.db_url))
+    second = Store(store.config, Database(store.config.db_url), callback_body=store.callback_body)
     yield second
     second.db.dispose()
 

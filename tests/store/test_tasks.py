@@ -10,7 +10,8 @@ import time
 
 import pytest
 
-from reelforge.store import DuplicateExternalId, NewTask, TooManyTasks
+from reelforge.store import DuplicateExternalId, NewTask, Store, TooManyTasks
+from reelforge.store.db import Database
 from reelforge.store.models import Task, WebhookDelivery, now_ms
 from reelforge.store.queue import HEARTBEAT_STALE_MS, MAX_TASK_ATTEMPTS
 
@@ -124,6 +125,18 @@ def test_lookups_are_scoped_to_account_and_endpoint(store):
     assert store.tasks.get(a.id, "image2video", task.id) is None
     assert [t.id for t in store.tasks.page(a.id, "text2video", 1, 10)] == [task.id]
     assert store.tasks.page(b.id, "text2video", 1, 10) == []
+
+
+def test_a_store_given_no_callback_body_refuses_a_callback_task_and_keeps_nothing(store):
+    """The body is the API's (``create_app`` gives it); a store without one fails loudly,
+    in the transaction, rather than queue a callback it cannot write."""
+    bare = Store(store.config, Database(store.config.db_url))
+    account = bare.account("a")
+    with pytest.raises(RuntimeError, match="no callback_body"):
+        bare.queue.submit(account, new(callback_url="https://example.com/hook"), max_running=10)
+    assert bare.tasks.page(account.id, "text2video", 1, 10) == []
+    assert bare.queue.submit(account, new(), max_running=10).callback_url is None
+    bare.db.dispose()
 
 
 def test_every_status_change_queues_a_callback_with_the_query_body(store):

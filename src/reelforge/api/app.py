@@ -52,7 +52,6 @@ from ..store import accounts as acc
 from ..store.artifacts import FILES_ROUTE
 from ..store.models import Account, TaskStatus
 from ..store.tasks import PAGE_NUM_MAX, PAGE_SIZE_MAX
-from ..store.views import envelope
 from . import errors as E
 from .auth import RateLimiter, authenticate
 from .edge import BodyLimit, HostAllowList, allowed_hosts, route_depends_on
@@ -71,6 +70,7 @@ from .kling import (
     translate,
 )
 from .studio import add_studio
+from .views import callback_body, envelope, task_data
 
 log = logging.getLogger("reelforge.api")
 
@@ -95,6 +95,7 @@ def create_app(
     """The service for ``config``. ``render``/``extend``/transports replace the real ones in tests;
     ``run_workers=False`` accepts tasks without running them."""
     store = store or Store(config)
+    store.callback_body = callback_body  # the store's outbox keeps Kling's body of each change
     executor = Executor(
         store,
         workers=config.workers,
@@ -240,7 +241,7 @@ def create_app(
             raise
         executor.wake()
         sender.wake()
-        return envelope(store.view(task, base_url(request)), _rid(request))
+        return envelope(task_data(task, store.artifacts, base_url(request)), _rid(request))
 
     for endpoint, model in BODIES.items():
         _routes(app, endpoint, model, submit, account, base_url, store)
@@ -298,7 +299,7 @@ def _routes(
             raise KlingError(
                 E.NOT_FOUND, f"task {key!r} not found under /{endpoint} for this account"
             )
-        return envelope(store.view(task, base_url(request)), _rid(request))
+        return envelope(task_data(task, store.artifacts, base_url(request)), _rid(request))
 
     def query(task_id: str, request: Request, user: User) -> dict[str, Any]:
         return found("task_id", task_id, request, user)
@@ -315,7 +316,8 @@ def _routes(
         if external_task_id is not None:
             return found("external_task_id", external_task_id, request, user)
         tasks = store.tasks.page(user.id, endpoint, page_num, page_size)
-        return envelope([store.view(t, base_url(request)) for t in tasks], _rid(request))
+        base = base_url(request)
+        return envelope([task_data(t, store.artifacts, base) for t in tasks], _rid(request))
 
     app.add_api_route(
         path, create, methods=["POST"], tags=[tag], summary=f"Create a {endpoint} task"

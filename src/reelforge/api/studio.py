@@ -36,7 +36,6 @@ from fastapi import APIRouter, Depends, FastAPI, Query, Request
 from fastapi.responses import FileResponse
 from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
-from sqlalchemy import select as sql_select
 
 from ..errors import InputError
 from ..lineup import TIERS, estimate, select, with_default_resolution
@@ -45,11 +44,11 @@ from ..spec import limits
 from ..spec.requests import ShotSpec, parse_request
 from ..store import Config, Store
 from ..store.models import Account, Task, TaskStatus
-from ..store.views import envelope
 from . import errors as E
 from .errors import KlingError
 from .inputs import MAX_BYTES
 from .kling import ENDPOINTS, MODES, input_message
+from .views import envelope, task_data
 
 STATIC_DIR = Path(__file__).with_name("studio")
 ASSETS_ROUTE = "/studio"
@@ -142,15 +141,7 @@ def add_studio(
         user: User,
         limit: Annotated[int, Query(ge=1, le=TASKS_LIMIT_MAX)] = 50,
     ) -> dict[str, Any]:
-        with store.db.read() as s:
-            tasks = list(
-                s.scalars(
-                    sql_select(Task)
-                    .where(Task.account_id == user.id)
-                    .order_by(Task.created_at.desc(), Task.id.desc())
-                    .limit(limit)
-                )
-            )
+        tasks = store.tasks.recent(user.id, limit)
         base = base_url(request)
         return envelope([_task(store, t, base) for t in tasks], _rid(request))
 
@@ -264,7 +255,7 @@ def _estimate(body: EstimateBody, previz: bool) -> dict[str, Any]:
 
 
 def _task(store: Store, task: Task, base: str) -> dict[str, Any]:
-    data = store.view(task, base)
+    data = task_data(task, store.artifacts, base)
     raw = task.request or {}
     data.update(
         endpoint=task.endpoint,

@@ -10,6 +10,7 @@ signed URLs; :mod:`reelforge.store.artifacts`), and the accounts and their credi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from . import accounts, ledger
@@ -20,11 +21,20 @@ from .models import Account, Task
 from .outbox import Outbox
 from .queue import TaskQueue
 from .tasks import Tasks
-from .views import envelope, task_data
+
+CallbackBody = Callable[[Task, LocalArtifacts, str], dict[str, Any]]
+"""``body(task, artifacts, base_url)``: what a task's callback carries at a status change
+(the API's wire shape, :func:`reelforge.api.views.callback_body`)."""
 
 
 class Store:
-    def __init__(self, config: Config, db: Database | None = None) -> None:
+    def __init__(
+        self,
+        config: Config,
+        db: Database | None = None,
+        *,
+        callback_body: CallbackBody | None = None,
+    ) -> None:
         self.config = config
         self.db = db or Database(config.db_url)
         self.artifacts = LocalArtifacts(
@@ -32,6 +42,9 @@ class Store:
         )
         self.base_url = config.public_url or "http://127.0.0.1:8000"
         """Base of result URLs in callbacks (queries use the request's base URL)."""
+        self.callback_body = callback_body
+        """Set by the app that serves this store (``create_app``): the store queues the
+        callbacks of status changes but does not speak their wire format."""
         self.outbox = Outbox(self.db, self._callback_body)
         self.queue = TaskQueue(self.db, self.outbox)
         self.tasks = Tasks(self.db)
@@ -55,9 +68,9 @@ class Store:
             account = s.get(Account, account_id)
         return (account.webhook_secret if account else None) or self.config.webhook_secret()
 
-    # --- views ----------------------------------------------------------------------
-    def view(self, task: Task, base_url: str | None = None) -> dict[str, Any]:
-        return task_data(task, self.artifacts, base_url or self.base_url)
-
     def _callback_body(self, task: Task) -> dict[str, Any]:
-        return envelope(self.view(task), request_id=f"callback-{task.id}")
+        if self.callback_body is None:
+            raise RuntimeError(
+                f"task {task.id} has a callback_url, but this store was given no callback_body"
+            )
+        return self.callback_body(task, self.artifacts, self.base_url)

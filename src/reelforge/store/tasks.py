@@ -1,5 +1,5 @@
 """Looking tasks up: by id or external id within an account and product path, a finished
-video by its id, an account's tasks page by page.
+video by its id, an account's tasks page by page or newest first.
 
 A key the database cannot hold (NUL, a lone surrogate) names no task: it is never sent
 (PostgreSQL would fail the query), here and in every lookup below.
@@ -67,5 +67,17 @@ class Tasks:
                     .order_by(Task.created_at.desc(), Task.id.desc())
                     .offset((page - 1) * size)
                     .limit(size)
+                )
+            )
+
+    def recent(self, account_id: int, limit: int) -> list[Task]:
+        """This account's ``limit`` newest tasks on every product path."""
+        with self.db.read() as s:
+            return list(
+                s.scalars(
+                    select(Task)
+                    .where(Task.account_id == account_id)
+                    .order_by(Task.created_at.desc(), Task.id.desc())
+                    .limit(limit)
                 )
             )
