@@ -13,7 +13,7 @@ from reelforge.media.decode import read_video
 from reelforge.media.probe import probe_video
 from reelforge.testing.cuts import detect_cuts
 
-from .jobs.conftest import write_image, write_wav
+from .render.conftest import write_image, write_wav
 
 REPO = Path(__file__).resolve().parents[1]
 STORY = (REPO / "examples" / "storyboard.txt").read_text(encoding="utf-8")

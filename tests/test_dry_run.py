@@ -15,7 +15,7 @@ from reelforge.engines.ltx2 import presets, schedule
 from reelforge.engines.ltx2.schedule import LTX2_NUM_LAYERS
 from reelforge.engines.wan import schedule as wan_schedule
 
-from .jobs.conftest import write_image, write_wav
+from .render.conftest import write_image, write_wav
 
 FOX = "A fox runs through fresh snow at dawn. Camera: tracking shot."
 

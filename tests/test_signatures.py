@@ -9,7 +9,7 @@ import time
 import pytest
 
 from reelforge.client import verify_webhook
-from reelforge.jobs import callbacks
+from reelforge.service import callbacks
 from reelforge.store.artifacts import LocalArtifacts
 from reelforge.store.config import new_webhook_secret
 

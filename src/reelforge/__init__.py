@@ -6,19 +6,11 @@ request is a model from :mod:`reelforge.spec.requests` or the same as a dict.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
-
 __version__ = "0.1.0"
 
-if TYPE_CHECKING:
-    from .media.artifact import Artifact
-
-
-def render(request: Any, **kwargs: Any) -> Artifact:
-    """Render a request to an MP4 with poster and sidecar (see :func:`reelforge.jobs.runner.render`)."""
-    from .jobs.runner import render as _render
-
-    return _render(request, **kwargs)
-
+# The function, bound over the name of its package (``reelforge.render``), which is loaded
+# here, light (the runner and the engines load on the first call), so that importing a
+# module of the package later never rebinds ``reelforge.render`` to the package.
+from .render import render  # noqa: E402
 
 __all__ = ["__version__", "render"]

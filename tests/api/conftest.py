@@ -24,7 +24,7 @@ from ..weights import MODELS_ENV, placeholder_weights
 
 def fake_render(request, *, output, progress, cancel, previz):
     """Stands in for the runner: reports progress, writes a video and a poster."""
-    from reelforge.jobs.progress import ProgressEvent
+    from reelforge.render.progress import ProgressEvent
 
     for i in range(3):
         progress(ProgressEvent("render", i / 3, "fake"))
@@ -36,7 +36,7 @@ def fake_render(request, *, output, progress, cancel, previz):
     return SimpleNamespace(
         video=out,
         poster=out.with_suffix(".jpg"),
-        duration=float(request.get("duration") or 5.0),
+        duration=float(request.duration or 5.0),
         width=64,
         height=64,
         fps=24,

@@ -8,8 +8,8 @@ import time
 
 import httpx
 
-from reelforge.jobs import callbacks
-from reelforge.jobs.callbacks import CallbackSender, backoff_s, sign, verify
+from reelforge.service import callbacks
+from reelforge.service.callbacks import CallbackSender, backoff_s, sign, verify
 
 
 def test_signature_matches_the_standard_webhooks_reference_vector():
@@ -54,10 +54,10 @@ def test_callbacks_are_signed_with_the_query_body_for_each_status(make_service):
         statuses.append(payload["data"]["task_status"])
     assert statuses == ["submitted", "processing", "succeed"]
     while time.monotonic() < deadline:  # the sender records the outcome after the answer
-        if all(d.state == "delivered" for d in service.store.deliveries(tid)):
+        if all(d.state == "delivered" for d in service.store.outbox.of_task(tid)):
             break
         time.sleep(0.05)
-    assert all(d.state == "delivered" for d in service.store.deliveries(tid))
+    assert all(d.state == "delivered" for d in service.store.outbox.of_task(tid))
 
 
 def test_an_unreachable_receiver_is_retried_then_given_up_and_never_stalls_the_queue(
@@ -83,11 +83,11 @@ def test_an_unreachable_receiver_is_retried_then_given_up_and_never_stalls_the_q
         assert service.wait(f"/v1/videos/text2video/{tid}", headers)["task_status"] == "succeed"
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
-        states = [d.state for tid in ids for d in service.store.deliveries(tid)]
+        states = [d.state for tid in ids for d in service.store.outbox.of_task(tid)]
         if states and all(s == "failed" for s in states):
             break
         time.sleep(0.1)
-    deliveries = [d for tid in ids for d in service.store.deliveries(tid)]
+    deliveries = [d for tid in ids for d in service.store.outbox.of_task(tid)]
     assert all(
         d.state == "failed" and d.attempts == callbacks.CALLBACK_MAX_ATTEMPTS for d in deliveries
     )
@@ -104,13 +104,13 @@ def test_a_callback_to_a_private_address_is_refused_when_not_allowed(make_servic
     account = service.store.account("a")
     from ..tasks import bare_task
 
-    task = service.store.submit(
+    task = service.store.queue.submit(
         account,
         bare_task(translated={}, callback_url="http://10.0.0.1/hook"),
         max_running=5,
     )
-    delivery = service.store.deliveries(task.id)[0]
+    delivery = service.store.outbox.of_task(task.id)[0]
     sender.send(delivery)
     sender.stop()
-    (after,) = service.store.deliveries(task.id)
+    (after,) = service.store.outbox.of_task(task.id)
     assert after.state == "failed" and "private" in after.last_error

@@ -27,8 +27,8 @@ def _sizeless(plan: dict) -> dict:
 
 
 def test_a_finished_draft_is_rendered_again_at_4k_with_its_seed_and_plan(make_service):
-    from reelforge.jobs.worker import _default_render
     from reelforge.media.probe import probe_video
+    from reelforge.service.worker import _default_render
 
     service = make_service(render=_default_render, previz=True)
     headers = service.headers("a", credits=1000)
@@ -51,7 +51,7 @@ def test_a_finished_draft_is_rendered_again_at_4k_with_its_seed_and_plan(make_se
     assert [t["task_id"] for t in listed] == [created["task_id"]]
 
     store = service.store
-    small_task, big_task = store.get_any(tid), store.get_any(created["task_id"])
+    small_task, big_task = store.tasks.get_any(tid), store.tasks.get_any(created["task_id"])
     assert big_task.endpoint == "final" and big_task.workflow == "text2video"
     assert big_task.request == {"task_id": tid, "mode": "4k", "external_task_id": "final-1"}
     small_video = store.artifacts.root / small_task.videos[0]["path"]
@@ -145,7 +145,7 @@ def test_an_image_draft_final_takes_its_own_copy_of_the_inputs_and_is_charged_as
     assert done["task_status"] == "succeed" and done["final_unit_deduction"] == "150"  # 30 × 5 s
     assert service.store.balance(service.store.account("a").id) == before - 150
 
-    draft, final = service.store.get_any(tid), service.store.get_any(fid)
+    draft, final = service.store.tasks.get_any(tid), service.store.tasks.get_any(fid)
     assert final.workflow == "image2video" and final.tier == "cinema"
     assert final.translated == {
         **draft.translated,

@@ -10,7 +10,7 @@ import pytest
 from reelforge.api import inputs
 from reelforge.api.inputs import InputFetcher, decode_base64, sniff_suffix
 from reelforge.errors import InputError
-from reelforge.jobs.urls import check_url
+from reelforge.service.urls import check_url
 
 from .conftest import serving
 

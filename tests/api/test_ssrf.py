@@ -20,9 +20,9 @@ import pytest
 
 from reelforge.api.inputs import InputFetcher
 from reelforge.errors import InputError
-from reelforge.jobs import urls
-from reelforge.jobs.callbacks import CallbackSender
-from reelforge.jobs.urls import check_url
+from reelforge.service import urls
+from reelforge.service.callbacks import CallbackSender
+from reelforge.service.urls import check_url
 from tests.service.harness import CallbackReceiver, FileServer
 
 from ..store.conftest import make_store
@@ -173,12 +173,12 @@ def test_inputs_and_their_redirects_to_such_addresses_are_refused(address, dns, 
 
 def queue_callback(store, url: str):
     """A task with a callback to ``url``: its first delivery, as the store holds it."""
-    task = store.submit(
+    task = store.queue.submit(
         store.account("a"),
         bare_task(translated={}, callback_url=url),
         max_running=100,
     )
-    return store.deliveries(task.id)[0]
+    return store.outbox.of_task(task.id)[0]
 
 
 @pytest.fixture
@@ -197,7 +197,7 @@ def test_callbacks_to_such_addresses_are_refused(address, dns, store):
         for url in ("http://victim.test/hook", literal_url(address, "/hook")):
             delivery = queue_callback(store, url)
             sender.send(delivery)
-            (after,) = [d for d in store.deliveries(delivery.task_id) if d.id == delivery.id]
+            (after,) = [d for d in store.outbox.of_task(delivery.task_id) if d.id == delivery.id]
             assert after.state == "failed" and "allow_private_urls" in after.last_error
     finally:
         sender.stop()
@@ -254,7 +254,7 @@ def test_dns_rebinding_never_reaches_the_loopback_callback_receiver(dns, connect
     try:
         delivery = queue_callback(store, f"http://rebind.test:{port}/hook")
         sender.send(delivery)
-        (after,) = [d for d in store.deliveries(delivery.task_id) if d.id == delivery.id]
+        (after,) = [d for d in store.outbox.of_task(delivery.task_id) if d.id == delivery.id]
         assert "ConnectError" in after.last_error and after.state == "pending"
         assert receiver.deliveries == [] and receiver.refused == []
         assert connects == [(PUBLIC_IP, port)]

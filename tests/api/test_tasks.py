@@ -116,7 +116,7 @@ def test_translation_reaches_the_renderer(make_service, media):
     seen = []
 
     def render(request, **kw):
-        seen.append(request)
+        seen.append(request.model_dump(mode="json"))  # the typed request, as it was stored
         from .conftest import fake_render
 
         return fake_render(request, **kw)
@@ -393,7 +393,7 @@ def test_unknown_paths_methods_and_internal_errors(service, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("disk on fire")
 
-    monkeypatch.setattr(service.store, "list", broken)
+    monkeypatch.setattr(service.store.tasks, "page", broken)
     response = service.client.get("/v1/videos/text2video", headers=headers)
     assert (response.status_code, response.json()["code"]) == (500, 5000)
     assert "disk on fire" not in response.json()["message"]
@@ -427,8 +427,8 @@ def test_render_failures_fail_the_task_with_the_reason_and_refund(make_service):
 
 
 def test_video_extend_is_validated_charged_for_the_added_seconds_and_rendered(make_service):
-    from reelforge.jobs.worker import _default_render
     from reelforge.media.probe import probe_video
+    from reelforge.service.worker import _default_render
 
     service = make_service(render=_default_render, previz=True)
     headers = service.headers("a", credits=1000)
@@ -465,7 +465,7 @@ def test_video_extend_is_validated_charged_for_the_added_seconds_and_rendered(ma
     # turbo 720p: 3 credits a second; the extension's 5 s only, not the source's 3 s again
     assert done["final_unit_deduction"] == "15"
     assert done["task_result"]["videos"][0]["duration"] == "8"
-    task = service.store.get_any(ext["data"]["task_id"])
+    task = service.store.tasks.get_any(ext["data"]["task_id"])
     info = probe_video(service.store.artifacts.root / task.videos[0]["path"])
     assert info.frames == 8 * 24 and (info.width, info.height) == (1280, 720)
 
@@ -485,8 +485,8 @@ def test_tiers_health_and_openapi(service):
 
 
 def test_real_animatic_render_end_to_end(make_service):
-    from reelforge.jobs.worker import _default_render
     from reelforge.media.probe import probe_video
+    from reelforge.service.worker import _default_render
 
     service = make_service(render=_default_render, previz=True)
     headers = service.headers(credits=1000)

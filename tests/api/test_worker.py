@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 
 from reelforge.api.kling import kling_field, redact
-from reelforge.jobs.worker import Executor
+from reelforge.service.worker import Executor
 from reelforge.store.models import LedgerEntry
 
 from ..store.conftest import make_store
@@ -19,29 +19,29 @@ def test_a_task_left_processing_by_a_killed_server_finishes_after_restart_and_is
     store = make_store(tmp_path, "sqlite", monkeypatch)
     account = store.account("a")
     store.grant("a", 100)
-    task = store.submit(
+    task = store.queue.submit(
         account,
         bare_task(translated={"workflow": "text2video", "duration": 3}, credits=30),
         max_running=5,
     )
-    assert store.claim("gone-host:4242:dead").id == task.id  # the "killed" server's claim
-    store.set_progress(task.id, "gone-host:4242:dead", 60)
+    assert store.queue.claim("gone-host:4242:dead").id == task.id  # the "killed" server's claim
+    store.queue.set_progress(task.id, "gone-host:4242:dead", 60)
     # the heartbeat of another host is fresh: a restart on this host leaves it alone ...
     executor = Executor(store, render=fake_render, poll_s=0.02)
-    assert executor.store.requeue_orphans() == []
+    assert executor.store.queue.requeue_orphans() == []
     # ... until it goes stale (simulated), then the task is put back and run once.
-    monkeypatch.setattr("reelforge.store.service.HEARTBEAT_STALE_MS", -1)
+    monkeypatch.setattr("reelforge.store.queue.HEARTBEAT_STALE_MS", -1)
     assert executor.start() == [task.id]
     done = threading.Event()
     for _ in range(200):
-        if store.get_any(task.id).status == "succeed":
+        if store.tasks.get_any(task.id).status == "succeed":
             done.set()
             break
         done.wait(0.05)
     executor.stop()
-    final = store.get_any(task.id)
+    final = store.tasks.get_any(task.id)
     assert final.status == "succeed" and final.credits_final == 30 and final.attempts == 2
-    assert not store.succeed(task.id, executor.worker_id, [])  # a second finish is refused
+    assert not store.queue.succeed(task.id, executor.worker_id, [])  # a second finish is refused
     with store.db.read() as s:
         kinds = [e.kind for e in s.query(LedgerEntry).filter_by(task_id=task.id)]
     assert kinds == ["hold", "settle"] and store.balance(account.id) == 70
@@ -58,7 +58,7 @@ def test_stopping_releases_a_running_task_back_to_the_queue(tmp_path, monkeypatc
             cancel.raise_if_cancelled()
             started.wait(0.01)
 
-    task = store.submit(
+    task = store.queue.submit(
         account,
         bare_task(),
         max_running=5,
@@ -67,7 +67,7 @@ def test_stopping_releases_a_running_task_back_to_the_queue(tmp_path, monkeypatc
     executor.start()
     assert started.wait(10)
     executor.stop()
-    after = store.get_any(task.id)
+    after = store.tasks.get_any(task.id)
     assert after.status == "submitted" and after.worker_id is None
 
 

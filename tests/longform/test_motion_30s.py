@@ -17,10 +17,10 @@ import pytest
 
 import reelforge
 from reelforge.errors import InputError
-from reelforge.jobs import runner
 from reelforge.lineup.tiers import ENGINES, TIERS
 from reelforge.media.decode import iter_frames, read_audio
 from reelforge.media.probe import probe_video
+from reelforge.render import runner
 from reelforge.spec import limits
 
 from .measure import best_lag, correlation, decoded_streams, mono

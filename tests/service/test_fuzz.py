@@ -9,9 +9,9 @@ booleans, NaN and huge numbers where numbers go. Two properties must hold:
 - **no 5xx, ever**, and every answer is Kling's JSON envelope;
 - **no task is accepted that would fail later for a reason the submit path could have
   seen**: for each accepted task, what the worker runs before rendering
-  (:func:`reelforge.jobs.runner.prepare` of its translated request, previz; for a
+  (:func:`reelforge.render.runner.prepare` of its translated request, previz; for a
   video-extend the continuation request the worker builds) must pass, and the render's
-  JSON sidecar (:func:`reelforge.jobs.runner.sidecar` through
+  JSON sidecar (:func:`reelforge.render.runner.sidecar` through
   :func:`reelforge.media.assemble.write_sidecar`) must be writable.
 
 The service runs in-process (``create_app(run_workers=False)`` behind FastAPI's
@@ -41,10 +41,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from reelforge.api.app import create_app
-from reelforge.jobs.runner import Timings, prepare, sidecar
 from reelforge.media.artifact import Artifact
 from reelforge.media.assemble import write_sidecar
 from reelforge.planning.extend import continuation_request
+from reelforge.render.runner import Timings, prepare, sidecar
 from reelforge.store import Store, load_config
 from reelforge.store import accounts as acc
 from reelforge.store.db import Database
@@ -223,7 +223,7 @@ def fuzzed(backend, pg_databases, tmp_path_factory, request) -> Iterator[Fuzzed]
     assert draft.status_code == 200, draft.json()
     draft_id = draft.json()["data"]["task_id"]
     # The draft "finishes" without a render: a finished video to extend and to finalise.
-    claimed = store.claim("fuzz:1:w")
+    claimed = store.queue.claim("fuzz:1:w")
     assert claimed is not None and claimed.id == draft_id
     video = {
         "id": f"{draft_id}-0",
@@ -238,7 +238,7 @@ def fuzzed(backend, pg_databases, tmp_path_factory, request) -> Iterator[Fuzzed]
     folder = store.artifacts.task_dir(owner.id, draft_id)
     folder.mkdir(parents=True, exist_ok=True)
     write_video(folder / "video.mp4", 3.0, DRAFT_SIZE, 24, audio=False)
-    assert store.succeed(draft_id, "fuzz:1:w", [video])
+    assert store.queue.succeed(draft_id, "fuzz:1:w", [video])
     scratch = home / "scratch"
     scratch.mkdir()
     yield Fuzzed(client, store, headers, media, draft_id, video["id"], start_image, scratch)
@@ -367,7 +367,7 @@ def answered(response) -> dict[str, Any]:
 def worker_checks(f: Fuzzed, task_id: str) -> None:
     """What the worker would run before rendering the accepted task, and the sidecar it
     would write: neither may raise."""
-    task = f.store.get_any(task_id)
+    task = f.store.tasks.get_any(task_id)
     assert task is not None
     spec = dict(task.translated)
     if task.workflow == "extend":

@@ -1,6 +1,7 @@
 """A fresh store per test: on SQLite in a temporary data dir, and on PostgreSQL too when
 ``REELFORGE_TEST_POSTGRES_URL`` is set (``postgresql+psycopg://...``; the schema is
-dropped and migrated again for each test)."""
+dropped and migrated again for each test). Its callbacks carry the API's body, as when
+``create_app`` serves it."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import os
 import pytest
 from sqlalchemy import create_engine, text
 
+from reelforge.api.views import callback_body
 from reelforge.store import Store, load_config
 from reelforge.store.db import Database
 from reelforge.store.models import Base
@@ -44,7 +46,7 @@ def make_store(tmp_path, backend: str, monkeypatch=None, **config) -> Store:
         url = os.environ[PG_ENV]
         reset_postgres(url)
         cfg = cfg.replace(database_url=url)
-    return Store(cfg, Database(cfg.db_url))
+    return Store(cfg, Database(cfg.db_url), callback_body=callback_body)
 
 
 @pytest.fixture(params=BACKENDS)

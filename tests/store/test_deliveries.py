@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from reelforge.jobs.callbacks import CALLBACK_LEASE_S, CallbackSender
+from reelforge.service.callbacks import CALLBACK_LEASE_S, CallbackSender
 from reelforge.store import Store
 from reelforge.store.db import Database
 from reelforge.store.models import WebhookDelivery
@@ -26,7 +26,7 @@ STATUSES = ["submitted", "processing", "succeed"]
 @pytest.fixture
 def other(store) -> Iterator[Store]:
     """A second store on the same database, as a second server process has."""
-    second = Store(store.config, Database(store.config.db_url))
+    second = Store(store.config, Database(store.config.db_url), callback_body=store.callback_body)
     yield second
     second.db.dispose()
 
@@ -36,18 +36,18 @@ def queue(store: Store, tasks: int, url: str = "https://example.com/hook") -> di
     in the order they were queued."""
     account = store.account("a")
     for _ in range(tasks):
-        store.submit(account, bare_task(translated={}, callback_url=url), max_running=1000)
+        store.queue.submit(account, bare_task(translated={}, callback_url=url), max_running=1000)
     for _ in range(tasks):
-        task = store.claim(WORKER)
+        task = store.queue.claim(WORKER)
         assert task is not None
-        store.succeed(task.id, WORKER, [])
+        store.queue.succeed(task.id, WORKER, [])
     with store.db.read() as s:
         rows = s.query(WebhookDelivery).order_by(WebhookDelivery.created_at).all()
     out: dict[str, list[str]] = {}
     for row in rows:
         out.setdefault(row.task_id, []).append(row.id)
     assert all(
-        [store.deliveries(t)[i].body["data"]["task_status"] for i in range(3)] == STATUSES
+        [store.outbox.of_task(t)[i].body["data"]["task_status"] for i in range(3)] == STATUSES
         for t in out
     )
     return out
@@ -69,7 +69,7 @@ def test_concurrent_claims_send_each_delivery_once_and_a_tasks_one_at_a_time_in_
             with lock:
                 if len(claimed) == len(every):
                     return
-            batch = s.claim_deliveries(3, lease_ms=600_000)
+            batch = s.outbox.claim(3, lease_ms=600_000)
             with lock:
                 for delivery in batch:
                     claimed.append(delivery.id)
@@ -80,7 +80,7 @@ def test_concurrent_claims_send_each_delivery_once_and_a_tasks_one_at_a_time_in_
             for delivery in batch:  # "sent": out of flight just before the store hears so
                 with lock:
                     del in_flight[task_of[delivery.id]]
-                assert s.delivery_done(delivery)
+                assert s.outbox.done(delivery)
 
     threads = [threading.Thread(target=sender, args=(s,)) for s in [store, other] * 4]
     for t in threads:
@@ -92,7 +92,7 @@ def test_concurrent_claims_send_each_delivery_once_and_a_tasks_one_at_a_time_in_
     assert Counter(claimed).most_common(1)[0][1] == 1 and set(claimed) == every
     for ids in queued.values():
         assert [d for d in claimed if d in ids] == ids  # in the order they were queued
-    assert {d.state for t in queued for d in store.deliveries(t)} == {"delivered"}
+    assert {d.state for t in queued for d in store.outbox.of_task(t)} == {"delivered"}
 
 
 def test_two_senders_on_one_database_deliver_each_webhook_id_exactly_once(store, other):
@@ -123,7 +123,7 @@ def test_two_senders_on_one_database_deliver_each_webhook_id_exactly_once(store,
         for sender in senders:
             sender.start()
         wait_until(
-            lambda: all(d.state == "delivered" for t in queued for d in store.deliveries(t)),
+            lambda: all(d.state == "delivered" for t in queued for d in store.outbox.of_task(t)),
             timeout=120,
             poll=0.05,
             what="every delivery delivered",
@@ -144,16 +144,16 @@ def test_two_senders_on_one_database_deliver_each_webhook_id_exactly_once(store,
 def test_a_dead_senders_lease_runs_out_and_its_late_outcome_is_ignored(store, other):
     queued = queue(store, 1)
     (task,) = queued
-    (lost,) = store.claim_deliveries(10, lease_ms=0)  # its sender dies: the lease ends now
-    (again,) = other.claim_deliveries(10, lease_ms=600_000)
+    (lost,) = store.outbox.claim(10, lease_ms=0)  # its sender dies: the lease ends now
+    (again,) = other.outbox.claim(10, lease_ms=600_000)
     assert again.id == lost.id == queued[task][0]
     assert (lost.attempts, again.attempts) == (1, 2)
-    assert other.claim_deliveries(10, lease_ms=600_000) == []  # held: the task waits
-    assert not store.delivery_done(lost, error="HTTP 500", retry_at=0)  # too late: ignored
-    assert other.delivery_done(again)
-    (after,) = [d for d in store.deliveries(task) if d.id == again.id]
+    assert other.outbox.claim(10, lease_ms=600_000) == []  # held: the task waits
+    assert not store.outbox.done(lost, error="HTTP 500", retry_at=0)  # too late: ignored
+    assert other.outbox.done(again)
+    (after,) = [d for d in store.outbox.of_task(task) if d.id == again.id]
     assert (after.state, after.attempts, after.last_error) == ("delivered", 2, "")
-    (nxt,) = store.claim_deliveries(10, lease_ms=600_000)
+    (nxt,) = store.outbox.claim(10, lease_ms=600_000)
     assert nxt.id == queued[task][1]
 
 
@@ -171,7 +171,7 @@ def test_a_send_that_crashes_is_retried_after_the_backoff_not_the_lease(store, m
         first = queued[task][0]
 
         def settled() -> WebhookDelivery | None:
-            (row,) = [d for d in store.deliveries(task) if d.id == first]
+            (row,) = [d for d in store.outbox.of_task(task) if d.id == first]
             return row if row.state != "sending" else None
 
         row = wait_until(settled, timeout=30)

@@ -20,14 +20,14 @@ def new(credits: int, **kw) -> NewTask:
 def test_hold_settle_and_refund_balance_is_the_sum_of_entries(store):
     account = store.account("alice")
     assert store.grant("alice", 100) == 100
-    ok = store.submit(account, new(30), max_running=10)
-    bad = store.submit(account, new(20), max_running=10)
+    ok = store.queue.submit(account, new(30), max_running=10)
+    bad = store.queue.submit(account, new(20), max_running=10)
     assert store.balance(account.id) == 50
     w = "host:1:a"
-    assert store.claim(w).id == ok.id
-    assert store.succeed(ok.id, w, [])
-    assert store.claim(w).id == bad.id
-    assert store.fail(bad.id, "engine exploded", w)
+    assert store.queue.claim(w).id == ok.id
+    assert store.queue.succeed(ok.id, w, [])
+    assert store.queue.claim(w).id == bad.id
+    assert store.queue.fail(bad.id, "engine exploded", w)
     assert store.balance(account.id) == 70
     with store.db.read() as s:
         kinds = sorted(e.kind for e in s.query(LedgerEntry).filter_by(account_id=account.id))
@@ -40,7 +40,7 @@ def test_a_hold_beyond_the_balance_writes_nothing(store):
     account = store.account("bob")
     store.grant("bob", 10)
     with pytest.raises(OutOfCredits) as info:
-        store.submit(account, new(11), max_running=10)
+        store.queue.submit(account, new(11), max_running=10)
     assert info.value.balance == 10 and info.value.needed == 11
     assert store.balance(account.id) == 10
     with store.db.read() as s:
@@ -50,14 +50,14 @@ def test_a_hold_beyond_the_balance_writes_nothing(store):
 def test_settle_and_refund_happen_once(store):
     account = store.account("carol")
     store.grant("carol", 50)
-    task = store.submit(account, new(40), max_running=10)
+    task = store.queue.submit(account, new(40), max_running=10)
     with store.db.write() as s:
         t = s.get(Task, task.id)
         assert ledger.settle(s, t)
         assert not ledger.settle(s, t)
         assert not ledger.refund(s, t)
     assert store.balance(account.id) == 10
-    assert not store.fail(task.id, "late failure") or store.balance(account.id) == 10
+    assert not store.queue.fail(task.id, "late failure") or store.balance(account.id) == 10
 
 
 def test_concurrent_holds_never_take_an_account_below_zero(store):
@@ -68,7 +68,7 @@ def test_concurrent_holds_never_take_an_account_below_zero(store):
 
     def submit() -> None:
         try:
-            store.submit(account, new(10), max_running=1000)
+            store.queue.submit(account, new(10), max_running=1000)
             outcome = "ok"
         except OutOfCredits:
             outcome = "out"
@@ -86,11 +86,11 @@ def test_concurrent_holds_never_take_an_account_below_zero(store):
 
 def test_unmetered_accounts_write_no_entries(store):
     local = store.account("local", metered=False)
-    task = store.submit(local, new(500), max_running=10)
-    assert store.claim("h:1:x").id == task.id
-    assert store.succeed(task.id, "h:1:x", [])
+    task = store.queue.submit(local, new(500), max_running=10)
+    assert store.queue.claim("h:1:x").id == task.id
+    assert store.queue.succeed(task.id, "h:1:x", [])
     assert store.balance(local.id) == 0
-    assert store.get_any(task.id).credits_final == 500
+    assert store.tasks.get_any(task.id).credits_final == 500
 
 
 def test_grants_must_be_positive(store):

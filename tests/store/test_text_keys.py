@@ -16,17 +16,17 @@ BAD_KEYS = ["abc\x00def", "\x00", "iss\ud800", "\udfff"]
 @pytest.mark.parametrize("key", BAD_KEYS)
 def test_task_lookups_by_a_bad_key_find_nothing(store, key):
     account = store.account("a")
-    task = store.submit(
+    task = store.queue.submit(
         account,
         bare_task(translated={}, external_task_id="order-1"),
         max_running=10,
     )
-    assert store.get(account.id, "text2video", key) is None
-    assert store.get_any(key) is None
-    assert store.find_video(account.id, key) is None
-    assert store.find_video(account.id, f"{key}-0") is None
+    assert store.tasks.get(account.id, "text2video", key) is None
+    assert store.tasks.get_any(key) is None
+    assert store.tasks.find_video(account.id, key) is None
+    assert store.tasks.find_video(account.id, f"{key}-0") is None
     # the connection is still good afterwards (PostgreSQL used to drop it)
-    assert store.get(account.id, "text2video", "order-1").id == task.id
+    assert store.tasks.get(account.id, "text2video", "order-1").id == task.id
 
 
 @pytest.mark.parametrize("key", BAD_KEYS)

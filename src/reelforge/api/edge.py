@@ -33,8 +33,8 @@ from fastapi.responses import JSONResponse
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from ..store.views import envelope
 from .errors import BAD_PARAMETERS, INTERNAL, KlingError
+from .views import envelope
 
 log = logging.getLogger("reelforge.api")
 

@@ -3,8 +3,8 @@
 
 URLs are fetched with httpx under a size limit per kind and a total time limit, following
 at most ``MAX_REDIRECTS`` redirects, each hop checked by the URL guard
-(:mod:`reelforge.jobs.urls`) and connected to the very address it checked
-(:mod:`reelforge.jobs.outbound`). Base64 is decoded under the same size limit. The file's
+(:mod:`reelforge.service.urls`) and connected to the very address it checked
+(:mod:`reelforge.service.outbound`). Base64 is decoded under the same size limit. The file's
 extension is taken from its first bytes, so probing sees a familiar name.
 """
 
@@ -19,8 +19,8 @@ from urllib.parse import urljoin
 import httpx
 
 from ..errors import InputError
-from ..jobs.outbound import PinnedTransport, network_transport
-from ..jobs.urls import check_url
+from ..service.outbound import PinnedTransport, network_transport
+from ..service.urls import check_url
 from ..spec import limits
 
 FETCH_TIMEOUT_S = 30.0

@@ -22,8 +22,8 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
 
 from ..errors import InputError
-from ..jobs.urls import URL_MAX_CHARS
 from ..lineup import with_default_resolution
+from ..service.urls import URL_MAX_CHARS
 from ..spec.limits import PROMPT_MAX_CHARS, SHOT_PROMPT_MAX_CHARS
 from ..spec.text import FREE_TEXT_FIELDS, TEXT_WHITESPACE, check_string, strings
 

@@ -99,8 +99,8 @@ def _final(
 ) -> None:
     """``video --final DRAFT``: the draft's request at 4k (or ``resolution``) with its seed
     and tier; rendered on the tier's engine unless ``--previz`` is given again."""
-    from ..jobs.final import FINAL_RESOLUTION, final_note, final_request, read_draft
     from ..lineup import TIERS
+    from ..render.final import FINAL_RESOLUTION, final_note, final_request, read_draft
 
     if conflicts:
         fail(InputError(
@@ -322,8 +322,8 @@ def _render(
         _dry_run(data, previz, dims, steps, as_json)
         return
 
-    from ..jobs.progress import ProgressEvent
-    from ..jobs.runner import render
+    from ..render.progress import ProgressEvent
+    from ..render.runner import render
 
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeElapsedColumn())
     try:
@@ -358,7 +358,7 @@ def _render(
 def _dry_run(data: dict[str, Any], previz: bool, size: tuple[int, int] | None, steps: int | None, as_json: bool) -> None:
     """``--dry-run``: the inputs checked as for a render, then the plan and every engine
     call's stages on stdout (JSON with ``--json``, else tables); nothing is written."""
-    from ..jobs.dry_run import dry_run
+    from ..render.dry_run import dry_run
 
     try:
         result = dry_run(data, previz=previz, size=size, steps=steps)

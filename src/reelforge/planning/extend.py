@@ -2,8 +2,8 @@
 
 A video is extended by an image-to-video continuation of its last frame at the video's
 size and sound (:func:`continuation_request`), checked and planned like any request
-(:func:`reelforge.jobs.extend.preflight_extension` at submit); the task is charged for
-the added seconds only. The rendering is :func:`reelforge.jobs.extend.extend`.
+(:func:`reelforge.render.extend.preflight_extension` at submit); the task is charged for
+the added seconds only. The rendering is :func:`reelforge.render.extend.extend`.
 """
 
 from __future__ import annotations

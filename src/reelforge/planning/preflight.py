@@ -4,7 +4,7 @@
 script in the prompt as its shots (``prompting``), chooses the tier (``lineup``) and
 plans every segment (:func:`reelforge.planning.planner.plan`). It loads no engine and
 imports no torch, so the API's submit runs exactly what the worker's runner runs
-before it renders (:func:`reelforge.jobs.runner.prepare`): a request the worker would
+before it renders (:func:`reelforge.render.runner.prepare`): a request the worker would
 refuse is refused before it is queued, with the field, the value and the limit.
 
 Its cost is the inputs' checks (headers, a full decode of each image, a scan of each

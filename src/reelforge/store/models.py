@@ -8,6 +8,7 @@ The schema is created and upgraded by the Alembic migrations in ``store/alembic`
 from __future__ import annotations
 
 import time
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -23,8 +24,18 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-STATUSES = ("submitted", "processing", "succeed", "failed")
-UNFINISHED = ("submitted", "processing")
+
+class TaskStatus(StrEnum):
+    """A task's status, spelled as Kling's ``task_status``: queued, rendering, done
+    (``succeed``, sic) or failed. Stored as its string (``Task.status``)."""
+
+    SUBMITTED = "submitted"
+    PROCESSING = "processing"
+    SUCCEED = "succeed"
+    FAILED = "failed"
+
+
+UNFINISHED = (TaskStatus.SUBMITTED, TaskStatus.PROCESSING)
 LEDGER_KINDS = ("grant", "hold", "settle", "refund")
 
 
@@ -80,12 +91,14 @@ class Task(Base):
     """The Kling product path (``text2video``, ``avatar/image2video``, ...)."""
     workflow: Mapped[str] = mapped_column(String(16))
     tier: Mapped[str] = mapped_column(String(32))
-    status: Mapped[str] = mapped_column(String(16), default="submitted")
+    status: Mapped[str] = mapped_column(String(16), default=TaskStatus.SUBMITTED)
+    """A :class:`TaskStatus`."""
     status_msg: Mapped[str] = mapped_column(Text, default="")
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
     """The body as received (Kling's fields; base64 payloads replaced by a note)."""
     translated: Mapped[dict[str, Any]] = mapped_column(JSON)
-    """Our request (``spec.requests``) with local input paths."""
+    """What the worker runs: our request (``spec.requests``) with local input paths, or a
+    video extend's fields (typed by :mod:`reelforge.service.payload`)."""
     external_task_id: Mapped[str | None] = mapped_column(String(256), nullable=True)
     callback_url: Mapped[str | None] = mapped_column(Text, nullable=True)
     progress: Mapped[int] = mapped_column(Integer, default=0)

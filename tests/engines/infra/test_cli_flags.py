@@ -14,7 +14,7 @@ from reelforge.cli import app
 from reelforge.engines.base import SpeedOptions
 from reelforge.media.probe import probe_video
 
-from ...jobs.conftest import write_image, write_wav
+from ...render.conftest import write_image, write_wav
 
 
 @pytest.fixture
@@ -37,7 +37,7 @@ def captured(monkeypatch, tmp_path):
             previz=False,
         )
 
-    import reelforge.jobs.runner as runner
+    from reelforge.render import runner
 
     monkeypatch.setattr(runner, "render", fake_render)
     return calls

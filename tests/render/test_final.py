@@ -8,10 +8,10 @@ import json
 import pytest
 
 from reelforge.errors import InputError
-from reelforge.jobs.final import check_final, final_note, final_request, read_draft
-from reelforge.jobs.runner import prepare
 from reelforge.lineup import select
 from reelforge.planning.planner import plan
+from reelforge.render.final import check_final, final_note, final_request, read_draft
+from reelforge.render.runner import prepare
 from reelforge.spec.check import check_request
 from reelforge.spec.requests import parse_request
 

@@ -4,7 +4,7 @@
 frame, saved as a PNG, is its start image; the source's aspect, size and sound) through
 the usual spec → lineup → planning path, then writes ONE new MP4: the source's frames
 and sound, decoded and streamed into the writer, followed by the continuation rendered
-segment by segment (:func:`reelforge.jobs.runner.write_plan`). Nothing is held but a
+segment by segment (:func:`reelforge.render.runner.write_plan`). Nothing is held but a
 batch of frames at a time; the MP4 appears only when complete, with a poster and a
 sidecar that records the source and the extension's plan.
 

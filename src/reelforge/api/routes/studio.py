@@ -4,7 +4,9 @@ task API lacks, under ``/v1/studio/...``.
 The page (``api/studio/``: plain HTML, CSS and JS modules, no build step) is just another
 client of the task API: it submits through ``/v1/videos/...`` with Kling's field names and
 sends its inputs as raw base64 in the JSON body, as Kling expects (an
-``XMLHttpRequest`` reports the upload's progress; bodies up to ``MAX_BODY_BYTES``).
+``XMLHttpRequest`` reports the upload's progress; bodies up to
+:data:`~reelforge.api.app.MAX_BODY_BYTES`). The app mounts the page's assets at
+``ASSETS_ROUTE`` between :data:`router` and :data:`page`.
 
 Helpers (Kling envelope, like the rest of the API):
 
@@ -28,30 +30,29 @@ Helpers (Kling envelope, like the rest of the API):
 
 import json
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, Depends, FastAPI, Query, Request
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
-from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field
-from sqlalchemy import select as sql_select
 
-from ..errors import InputError
-from ..lineup import TIERS, estimate, select, with_default_resolution
-from ..prompting import lint
-from ..spec import limits
-from ..spec.requests import ShotSpec, parse_request
-from ..store import Config, Store
-from ..store.models import Account, Task
-from ..store.views import envelope
-from . import errors as E
-from .errors import KlingError
-from .inputs import MAX_BYTES
-from .kling import ENDPOINTS, MODES, input_message
+from ...errors import InputError
+from ...lineup import TIERS, estimate, select, with_default_resolution
+from ...prompting import lint
+from ...spec import limits
+from ...spec.requests import ShotSpec, parse_request
+from ...store import Store
+from ...store.models import Task, TaskStatus
+from .. import errors as E
+from ..context import Caller, context
+from ..errors import KlingError
+from ..inputs import MAX_BYTES
+from ..kling import ENDPOINTS, MODES, input_message
+from ..views import envelope, task_data
 
-STATIC_DIR = Path(__file__).with_name("studio")
+STATIC_DIR = Path(__file__).parents[1] / "studio"
+"""The page's files (``api/studio/``)."""
 ASSETS_ROUTE = "/studio"
 TASKS_LIMIT_MAX = 200
 PLACEHOLDER = Path("studio-estimate")
@@ -87,103 +88,96 @@ class LintBody(BaseModel):
     duration: float | None = Field(None, ge=0, le=3600)
 
 
-def add_studio(
-    app: FastAPI,
-    store: Store,
-    config: Config,
-    account: Callable[..., Account],
-    base_url: Callable[[Request], str],
-) -> None:
-    """Serve the page at ``/`` (assets under ``/studio``) and the helpers under ``/v1/studio``."""
-    router = APIRouter(prefix="/v1/studio", tags=["studio"])
-    User = Annotated[Account, Depends(account)]
+router = APIRouter(prefix="/v1/studio", tags=["studio"])
+"""The helpers under ``/v1/studio``."""
+page = APIRouter()
+"""The page at ``/`` (its assets are mounted at ``ASSETS_ROUTE`` by the app)."""
 
-    @router.get("/config", summary="Studio: auth and previz mode")
-    def studio_config(request: Request) -> dict[str, Any]:
-        return envelope(
-            {"auth_required": not config.no_auth, "previz": config.previz}, _rid(request)
+
+@router.get("/config", summary="Studio: auth and previz mode")
+def studio_config(request: Request) -> dict[str, Any]:
+    config = context(request).config
+    return envelope({"auth_required": not config.no_auth, "previz": config.previz}, _rid(request))
+
+
+@router.get("/limits", summary="Studio: the input limits the server enforces")
+def studio_limits(request: Request) -> dict[str, Any]:
+    named = {
+        name: _jsonable(getattr(limits, name)) for name in dir(limits) if name.isupper()
+    }
+    return envelope(
+        {
+            "limits": named,
+            "upload_max_bytes": dict(MAX_BYTES),
+            "modes": dict(MODES),
+            "endpoints": dict(ENDPOINTS),
+        },
+        _rid(request),
+    )
+
+
+@router.post("/estimate", summary="Studio: the guide's tier, credits and time")
+def studio_estimate(request: Request, body: EstimateBody) -> dict[str, Any]:
+    return envelope(_estimate(body, context(request).config.previz), _rid(request))
+
+
+@router.post("/lint", summary="Studio: prompt advice")
+def studio_lint(request: Request, body: LintBody) -> dict[str, Any]:
+    shots = [ShotSpec(index=s.index, prompt=s.prompt, duration=s.duration) for s in body.shots]
+    found = lint(body.prompt, body.workflow, shots, body.duration)
+    return envelope([{"code": w.code, "message": w.message} for w in found], _rid(request))
+
+
+@router.get("/me", summary="Studio: who is signed in, and their credits")
+def studio_me(request: Request, user: Caller) -> dict[str, Any]:
+    balance = context(request).store.balance(user.id) if user.metered else None
+    return envelope(
+        {"account": user.name, "metered": user.metered, "balance": balance}, _rid(request)
+    )
+
+
+@router.get("/tasks", summary="Studio: every task of the caller, newest first")
+def studio_tasks(
+    request: Request,
+    user: Caller,
+    limit: Annotated[int, Query(ge=1, le=TASKS_LIMIT_MAX)] = 50,
+) -> dict[str, Any]:
+    ctx = context(request)
+    tasks = ctx.store.tasks.recent(user.id, limit)
+    base = ctx.base_url(request)
+    return envelope([_task(ctx.store, t, base) for t in tasks], _rid(request))
+
+
+@router.get("/tasks/{task_id}/sidecar", summary="Studio: plan and seeds of a finished task")
+def studio_sidecar(task_id: str, request: Request, user: Caller) -> dict[str, Any]:
+    ctx = context(request)
+    store = ctx.store
+    task = store.tasks.get_any(task_id)
+    if task is None or task.account_id != user.id:
+        raise KlingError(E.NOT_FOUND, f"task {task_id!r} not found for this account")
+    if task.status != TaskStatus.SUCCEED or not task.videos:
+        raise KlingError(
+            E.NOT_FOUND, f"task {task_id!r} has no finished video (status {task.status})"
         )
+    video = task.videos[0]
+    path = store.artifacts.sidecar(video)
+    if path is None:
+        raise KlingError(E.NOT_FOUND, f"task {task_id!r} has no sidecar")
+    sidecar = json.loads(path.read_text())
+    return envelope(
+        {
+            "task_id": task.id,
+            "endpoint": task.endpoint,
+            "poster_url": _poster_url(store, task, ctx.base_url(request)),
+            "sidecar": sidecar,
+        },
+        _rid(request),
+    )
 
-    @router.get("/limits", summary="Studio: the input limits the server enforces")
-    def studio_limits(request: Request) -> dict[str, Any]:
-        named = {
-            name: _jsonable(getattr(limits, name)) for name in dir(limits) if name.isupper()
-        }
-        return envelope(
-            {
-                "limits": named,
-                "upload_max_bytes": dict(MAX_BYTES),
-                "modes": dict(MODES),
-                "endpoints": dict(ENDPOINTS),
-            },
-            _rid(request),
-        )
 
-    @router.post("/estimate", summary="Studio: the guide's tier, credits and time")
-    def studio_estimate(request: Request, body: EstimateBody) -> dict[str, Any]:
-        return envelope(_estimate(body, config.previz), _rid(request))
-
-    @router.post("/lint", summary="Studio: prompt advice")
-    def studio_lint(request: Request, body: LintBody) -> dict[str, Any]:
-        shots = [ShotSpec(index=s.index, prompt=s.prompt, duration=s.duration) for s in body.shots]
-        found = lint(body.prompt, body.workflow, shots, body.duration)
-        return envelope([{"code": w.code, "message": w.message} for w in found], _rid(request))
-
-    @router.get("/me", summary="Studio: who is signed in, and their credits")
-    def studio_me(request: Request, user: User) -> dict[str, Any]:
-        balance = store.balance(user.id) if user.metered else None
-        return envelope(
-            {"account": user.name, "metered": user.metered, "balance": balance}, _rid(request)
-        )
-
-    @router.get("/tasks", summary="Studio: every task of the caller, newest first")
-    def studio_tasks(
-        request: Request,
-        user: User,
-        limit: Annotated[int, Query(ge=1, le=TASKS_LIMIT_MAX)] = 50,
-    ) -> dict[str, Any]:
-        with store.db.read() as s:
-            tasks = list(
-                s.scalars(
-                    sql_select(Task)
-                    .where(Task.account_id == user.id)
-                    .order_by(Task.created_at.desc(), Task.id.desc())
-                    .limit(limit)
-                )
-            )
-        base = base_url(request)
-        return envelope([_task(store, t, base) for t in tasks], _rid(request))
-
-    @router.get("/tasks/{task_id}/sidecar", summary="Studio: plan and seeds of a finished task")
-    def studio_sidecar(task_id: str, request: Request, user: User) -> dict[str, Any]:
-        task = store.get_any(task_id)
-        if task is None or task.account_id != user.id:
-            raise KlingError(E.NOT_FOUND, f"task {task_id!r} not found for this account")
-        if task.status != "succeed" or not task.videos:
-            raise KlingError(
-                E.NOT_FOUND, f"task {task_id!r} has no finished video (status {task.status})"
-            )
-        video = task.videos[0]
-        path = store.artifacts.sidecar(video)
-        if path is None:
-            raise KlingError(E.NOT_FOUND, f"task {task_id!r} has no sidecar")
-        sidecar = json.loads(path.read_text())
-        return envelope(
-            {
-                "task_id": task.id,
-                "endpoint": task.endpoint,
-                "poster_url": _poster_url(store, task, base_url(request)),
-                "sidecar": sidecar,
-            },
-            _rid(request),
-        )
-
-    app.include_router(router)
-    app.mount(ASSETS_ROUTE, StaticFiles(directory=STATIC_DIR), name="studio")
-
-    @app.get("/", include_in_schema=False)
-    def studio_page() -> FileResponse:
-        return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
+@page.get("/", include_in_schema=False)
+def studio_page() -> FileResponse:
+    return FileResponse(STATIC_DIR / "index.html", headers={"Cache-Control": "no-cache"})
 
 
 def _estimate(body: EstimateBody, previz: bool) -> dict[str, Any]:
@@ -264,7 +258,7 @@ def _estimate(body: EstimateBody, previz: bool) -> dict[str, Any]:
 
 
 def _task(store: Store, task: Task, base: str) -> dict[str, Any]:
-    data = store.view(task, base)
+    data = task_data(task, store.artifacts, base)
     raw = task.request or {}
     data.update(
         endpoint=task.endpoint,
@@ -277,7 +271,7 @@ def _task(store: Store, task: Task, base: str) -> dict[str, Any]:
 
 
 def _poster_url(store: Store, task: Task, base: str) -> str | None:
-    if task.status != "succeed" or not task.videos or not task.videos[0].get("poster"):
+    if task.status != TaskStatus.SUCCEED or not task.videos or not task.videos[0].get("poster"):
         return None
     return store.artifacts.url(task.videos[0]["poster"], base)
 

@@ -98,7 +98,7 @@ def test_avatar_windows_after_the_first_are_anchored_on_the_picture(tmp_path):
 
 @pytest.fixture
 def recording(fresh_registry):
-    fresh_registry.IMPLEMENTATIONS["animatic"] = "tests.jobs.recording_engine:RecordingAnimatic"
+    fresh_registry.IMPLEMENTATIONS["animatic"] = "tests.render.recording_engine:RecordingAnimatic"
     recording_engine.CALLS.clear()
     yield recording_engine.CALLS
     recording_engine.CALLS.clear()

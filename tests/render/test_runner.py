@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 
 from reelforge.errors import Cancelled, EngineUnavailable, InputError, NonFiniteOutput
-from reelforge.jobs.progress import CancelToken
-from reelforge.jobs.runner import render
 from reelforge.media.decode import read_audio, read_video
 from reelforge.media.probe import probe_video
+from reelforge.render.progress import CancelToken
+from reelforge.render.runner import render
 from tests.wav import write_pcm16
 
 from .clock_engine import CALLS, level
@@ -18,7 +18,7 @@ from .conftest import write_image, write_wav
 
 @pytest.fixture
 def clock(fresh_registry):
-    fresh_registry.IMPLEMENTATIONS["ltx2"] = "tests.jobs.clock_engine:ClockEngine"
+    fresh_registry.IMPLEMENTATIONS["ltx2"] = "tests.render.clock_engine:ClockEngine"
     CALLS.clear()
     return CALLS
 
@@ -85,7 +85,7 @@ def test_cancel_leaves_nothing_behind(tmp_path, clock):
 
 
 def test_engine_failure_leaves_nothing_behind(tmp_path, fresh_registry):
-    fresh_registry.IMPLEMENTATIONS["ltx2"] = "tests.jobs.clock_engine:BrokenEngine"
+    fresh_registry.IMPLEMENTATIONS["ltx2"] = "tests.render.clock_engine:BrokenEngine"
     out = tmp_path / "out"
     with pytest.raises(RuntimeError, match="GPU fell off"):
         render(avatar_request(tmp_path, 12.0), output=out, size=(64, 64))
@@ -93,7 +93,7 @@ def test_engine_failure_leaves_nothing_behind(tmp_path, fresh_registry):
 
 
 def test_a_non_finite_engine_output_fails_the_render_by_name(tmp_path, fresh_registry):
-    fresh_registry.IMPLEMENTATIONS["ltx2"] = "tests.jobs.clock_engine:DivergingEngine"
+    fresh_registry.IMPLEMENTATIONS["ltx2"] = "tests.render.clock_engine:DivergingEngine"
     out = tmp_path / "out"
     with pytest.raises(NonFiniteOutput, match="video holds .* NaN or infinite values"):
         render(avatar_request(tmp_path, 12.0), output=out, size=(64, 64))
@@ -116,8 +116,8 @@ def test_bad_input_is_rejected_before_any_work(tmp_path, clock):
 
 def test_avatar_windows_cut_in_the_users_pause_and_audio_is_read_once(tmp_path, clock, monkeypatch):
 
-    from reelforge.jobs import runner
     from reelforge.planning import preflight
+    from reelforge.render import runner
 
     rate = 48_000
     t = np.arange(12 * rate) / rate

@@ -10,15 +10,15 @@ import pytest
 
 from reelforge.engines.base import no_progress
 from reelforge.errors import Cancelled
-from reelforge.jobs.extend import CONTEXT_FRAMES, _Resampled, extend, preflight_extension
-from reelforge.jobs.progress import CancelToken
-from reelforge.jobs.runner import render
 from reelforge.lineup import estimate
 from reelforge.lineup.tiers import ENGINES
 from reelforge.media.clip import Audio
 from reelforge.media.decode import iter_audio, iter_frames, read_audio, read_video
 from reelforge.media.probe import probe_video
 from reelforge.planning.extend import DEFAULT_EXTEND_SECONDS
+from reelforge.render.extend import CONTEXT_FRAMES, _Resampled, extend, preflight_extension
+from reelforge.render.progress import CancelToken
+from reelforge.render.runner import render
 
 from .clock_engine import ClockEngine, level
 
@@ -104,7 +104,7 @@ class RecordingClock(ClockEngine):
 
 
 def test_the_engine_continues_from_the_last_frames(tmp_path, fresh_registry):
-    fresh_registry.IMPLEMENTATIONS["ltx2"] = "tests.jobs.test_extend:RecordingClock"
+    fresh_registry.IMPLEMENTATIONS["ltx2"] = "tests.render.test_extend:RecordingClock"
     RecordingClock.seen.clear()
     source = render(
         {"workflow": "text2video", "prompt": "A clock.", "duration": 5, "resolution": "720p",

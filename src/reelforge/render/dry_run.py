@@ -25,7 +25,7 @@ def dry_run(
     size: tuple[int, int] | None = None,
     steps: int | None = None,
 ) -> dict[str, Any]:
-    """What :func:`~reelforge.jobs.runner.render` would do with the same arguments, as
+    """What :func:`~reelforge.render.runner.render` would do with the same arguments, as
     JSON-ready data: the sidecar's request, tier, estimate, plan and seeds, the prompt's
     warnings, and ``calls``: per segment, its engine and that engine call's ``stages``.
     Raises :class:`~reelforge.errors.InputError` as a render would, before any work."""

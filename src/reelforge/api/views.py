@@ -1,12 +1,14 @@
-"""A task as Kling's query returns it (``data`` of the envelope); the same body goes to
-callbacks. Result URLs are signed when the view is made."""
+"""Kling's response shapes: the ``{code, message, request_id, data}`` envelope, and a task
+as Kling's query returns it (``data``). The same body goes to callbacks
+(:func:`callback_body`, which the app gives the store: its outbox stores the body of each
+status change). Result URLs are signed when the view is made."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from .artifacts import LocalArtifacts
-from .models import Task
+from ..store.artifacts import LocalArtifacts
+from ..store.models import Task, TaskStatus
 
 
 def format_seconds(seconds: float) -> str:
@@ -15,7 +17,7 @@ def format_seconds(seconds: float) -> str:
 
 
 def task_data(task: Task, artifacts: LocalArtifacts, base_url: str) -> dict[str, Any]:
-    succeeded = task.status == "succeed"
+    succeeded = task.status == TaskStatus.SUCCEED
     videos = (
         [
             {
@@ -31,7 +33,7 @@ def task_data(task: Task, artifacts: LocalArtifacts, base_url: str) -> dict[str,
     )
     return {
         "task_id": task.id,
-        "task_status": task.status,
+        "task_status": str(task.status),
         "task_status_msg": task.status_msg or "",
         "task_info": {"external_task_id": task.external_task_id},
         "task_result": {"videos": videos},
@@ -46,3 +48,8 @@ def task_data(task: Task, artifacts: LocalArtifacts, base_url: str) -> dict[str,
 
 def envelope(data: Any, request_id: str, code: int = 0, message: str = "SUCCEED") -> dict[str, Any]:
     return {"code": code, "message": message, "request_id": request_id, "data": data}
+
+
+def callback_body(task: Task, artifacts: LocalArtifacts, base_url: str) -> dict[str, Any]:
+    """What a task's callback carries: the task as a query returns it, in the envelope."""
+    return envelope(task_data(task, artifacts, base_url), request_id=f"callback-{task.id}")

@@ -1,4 +1,4 @@
-"""The outbound-URL guard shared by input fetching (api) and callbacks (jobs).
+"""The outbound-URL guard shared by input fetching (api) and callbacks (service).
 
 A URL may name only a public address unless ``allow_private`` (config
 ``allow_private_urls``): an address is public when it is globally routable (ipaddress's
@@ -8,7 +8,7 @@ IPv4-compatible form is refused outright), for every address the host name resol
 cloud metadata address 100.100.100.200, benchmarking, documentation, ...) is refused.
 
 :func:`resolve_public` is the one resolver+guard: it returns the addresses it checked, and
-:mod:`reelforge.jobs.outbound` connects to one of exactly those, so a DNS server that
+:mod:`reelforge.service.outbound` connects to one of exactly those, so a DNS server that
 answers differently the second time (rebinding) never gets a second question.
 """
 
@@ -53,7 +53,7 @@ def check_url(url: str, field: str, allow_private: bool, *, resolve: bool = True
 
     Checks the length, the scheme and the host; an address literal is checked always, a host
     name only with ``resolve`` (the connection itself checks it again, see
-    :mod:`reelforge.jobs.outbound`).
+    :mod:`reelforge.service.outbound`).
     """
     if len(url) > URL_MAX_CHARS:
         raise InputError(

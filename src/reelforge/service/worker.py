@@ -1,10 +1,11 @@
 """The in-process executor: worker threads that take stored tasks and render them.
 
-Each worker loops: claim a task (atomically; see :meth:`Store.claim`) → render its
-translated request with :func:`reelforge.jobs.runner.render` (a video-extend task with
-:func:`reelforge.jobs.extend.extend`, from its source task's video) into the task's artifact
-folder, writing progress to the task (throttled) → store the video and settle the
-credits, or fail the task with the reason and refund. A heartbeat thread keeps the
+Each worker loops: claim a task from the queue (atomically; see
+:meth:`~reelforge.store.queue.TaskQueue.claim`) → render its translated request with
+:func:`reelforge.render.runner.render` (a video-extend task with
+:func:`reelforge.render.extend.extend`, from its source task's video) into the task's
+artifact folder, writing progress to the task (throttled) → store the video and settle
+the credits, or fail the task with the reason and refund. A heartbeat thread keeps the
 claimed tasks' ``heartbeat_at`` fresh so other processes can tell a live worker from a
 dead one. On :meth:`Executor.stop` running renders are cancelled and their tasks go
 back to the queue, to run again at the next start.
@@ -20,9 +21,10 @@ from typing import Any
 
 from ..errors import Cancelled, InputError, ReelforgeError, scrub_paths
 from ..planning.extend import DEFAULT_EXTEND_SECONDS
+from ..render.progress import CancelToken, ProgressEvent
 from ..store import Store, new_worker_id
 from ..store.models import Task
-from .progress import CancelToken, ProgressEvent
+from .payload import ExtendPayload, read_payload
 
 log = logging.getLogger("reelforge.worker")
 
@@ -37,13 +39,13 @@ Render = Callable[..., Any]
 
 
 def _default_render(*args: Any, **kwargs: Any) -> Any:
-    from .runner import render  # engines load lazily: the server starts without them
+    from ..render.runner import render  # engines load lazily: the server starts without them
 
     return render(*args, **kwargs)
 
 
 def _default_extend(*args: Any, **kwargs: Any) -> Any:
-    from .extend import extend
+    from ..render.extend import extend
 
     return extend(*args, **kwargs)
 
@@ -76,7 +78,7 @@ class Executor:
 
     def start(self) -> list[str]:
         """Requeue orphaned tasks, then start the workers; returns the requeued ids."""
-        requeued = self.store.requeue_orphans()
+        requeued = self.store.queue.requeue_orphans()
         if requeued:
             log.warning("requeued %d task(s) left processing by a stopped worker", len(requeued))
             self.on_change()
@@ -110,7 +112,7 @@ class Executor:
     def _loop(self) -> None:
         while not self._stop.is_set():
             try:
-                task = self.store.claim(self.worker_id)
+                task = self.store.queue.claim(self.worker_id)
             except Exception:
                 log.exception("claiming a task failed")
                 task = None
@@ -125,8 +127,8 @@ class Executor:
     def _heartbeat(self) -> None:
         while not self._stop.wait(HEARTBEAT_INTERVAL_S):
             try:
-                self.store.heartbeat(self.worker_id, self.running)
-                for task_id in self.store.requeue_orphans(frozenset({self.worker_id})):
+                self.store.queue.heartbeat(self.worker_id, self.running)
+                for task_id in self.store.queue.requeue_orphans(frozenset({self.worker_id})):
                     log.warning("requeued task %s: its worker stopped", task_id)
                     self._wake.set()
             except Exception:
@@ -145,12 +147,13 @@ class Executor:
             "previz": self.previz or task.previz,
         }
         try:
-            if task.workflow == "extend":
-                artifact = self._extend(task, options)
+            payload = read_payload(task)
+            if isinstance(payload, ExtendPayload):
+                artifact = self._extend(task, payload, options)
             else:
-                note = self._draft_note(task) if task.endpoint == "final" else None
+                note = self._draft_note(task, payload.draft_task_id)
                 extra = {"sidecar_extra": note} if note else {}
-                artifact = self.render(task.translated, **options, **extra)
+                artifact = self.render(payload.request, **options, **extra)
             rel = self.store.artifacts.relative
             video = {
                 "id": f"{task.id}-0",
@@ -163,10 +166,10 @@ class Executor:
                 "has_audio": artifact.has_audio,
                 "previz": artifact.previz,
             }
-            self.store.succeed(task.id, self.worker_id, [video])
+            self.store.queue.succeed(task.id, self.worker_id, [video])
         except Cancelled:
             if self._stop.is_set():
-                self.store.release(task.id, self.worker_id)
+                self.store.queue.release(task.id, self.worker_id)
             # else: the task was taken from us (requeued); its new worker finishes it
         except InputError as exc:
             self._fail(task, str(exc))
@@ -181,39 +184,42 @@ class Executor:
 
     def _fail(self, task: Task, message: str) -> None:
         """Record a failure; its message goes to clients, so no server path is in it."""
-        self.store.fail(task.id, scrub_paths(message), self.worker_id)
+        self.store.queue.fail(task.id, scrub_paths(message), self.worker_id)
 
-    def _extend(self, task: Task, options: dict[str, Any]) -> Any:
+    def _extend(self, task: Task, payload: ExtendPayload, options: dict[str, Any]) -> Any:
         """Render a video-extend task: its source task's video, continued (the whole is
         the result). The source is looked up again: it must still be there."""
-        spec = task.translated
-        found = self.store.find_video(task.account_id, spec["video_id"])
+        found = self.store.tasks.find_video(task.account_id, payload.video_id)
         path = self.store.artifacts.resolve(found[1]["path"]) if found is not None else None
         if found is None or path is None:
             raise InputError(
                 "video_id",
-                spec["video_id"],
+                payload.video_id,
                 "a finished video of this account",
-                f"the video {spec['video_id']!r} to extend is no longer available",
+                f"the video {payload.video_id!r} to extend is no longer available",
             )
         source_task, _video = found
         return self.extend(
             path,
-            spec.get("prompt", ""),
-            float(spec.get("seconds") or DEFAULT_EXTEND_SECONDS),
-            negative_prompt=spec.get("negative_prompt", ""),
-            cfg_scale=spec.get("cfg_scale"),
-            tier=spec.get("tier") or source_task.tier,
-            model=spec.get("model") or source_task.request.get("model"),
-            source={"task_id": source_task.id, "video_id": spec["video_id"]},
+            payload.prompt,
+            float(payload.seconds or DEFAULT_EXTEND_SECONDS),
+            negative_prompt=payload.negative_prompt,
+            cfg_scale=payload.cfg_scale,
+            tier=payload.tier or source_task.tier,
+            # the model its client asked the source for (its body's; as at submit)
+            model=source_task.request.get("model"),
+            source={"task_id": source_task.id, "video_id": payload.video_id},
             **options,
         )
 
-    def _draft_note(self, task: Task) -> dict[str, Any] | None:
-        """The sidecar entry naming a final's draft (``None`` when its sidecar is gone)."""
-        from .final import final_note, read_draft
+    def _draft_note(self, task: Task, draft_task_id: str | None) -> dict[str, Any] | None:
+        """The sidecar entry naming a final's draft (``None``: not a final, or the draft's
+        sidecar is gone)."""
+        from ..render.final import final_note, read_draft
 
-        draft = self.store.get_any(str(task.request.get("task_id", "")))
+        if draft_task_id is None:
+            return None
+        draft = self.store.tasks.get_any(draft_task_id)
         sidecar = self.store.artifacts.sidecar(draft.videos[0]) if draft and draft.videos else None
         if sidecar is None:
             return None
@@ -234,7 +240,7 @@ class Executor:
             ):
                 return
             last.update(at=now, percent=percent)
-            if not self.store.set_progress(task.id, self.worker_id, percent):
+            if not self.store.queue.set_progress(task.id, self.worker_id, percent):
                 token.cancel()  # the task is no longer ours: stop rendering it
 
         return on_progress

@@ -10,13 +10,14 @@ retried with exponential backoff; after ``CALLBACK_MAX_ATTEMPTS`` the delivery i
 ``failed`` with its last error. Sending runs on its own small thread pool, so a slow or
 unreachable receiver never holds up rendering or the queue.
 
-Each attempt starts with a claim in the store (:meth:`Store.claim_deliveries`): the
-delivery is leased to this sender for ``CALLBACK_LEASE_S`` in the same transaction that
-finds it due, so across threads and server processes a delivery is in flight at most once,
-a task's deliveries go out one at a time in order, and a sender that dies mid-attempt
-only delays its deliveries until the lease runs out. A sender claims no more than it has
+Each attempt starts with a claim in the store's outbox
+(:meth:`~reelforge.store.outbox.Outbox.claim`): the delivery is leased to this sender for
+``CALLBACK_LEASE_S`` in the same transaction that finds it due, so across threads and
+server processes a delivery is in flight at most once, a task's deliveries go out one at
+a time in order, and a sender that dies mid-attempt only delays its deliveries until the
+lease runs out. A sender claims no more than it has
 free threads, so a lease starts when its attempt does. Requests go through
-:class:`~reelforge.jobs.outbound.PinnedTransport`: only to the public address that was
+:class:`~reelforge.service.outbound.PinnedTransport`: only to the public address that was
 checked.
 """
 
@@ -151,7 +152,7 @@ class CallbackSender:
             return 0
         claimed: list[WebhookDelivery] = []
         try:
-            claimed = self.store.claim_deliveries(free, int(CALLBACK_LEASE_S * 1000))
+            claimed = self.store.outbox.claim(free, int(CALLBACK_LEASE_S * 1000))
         finally:
             with self._lock:
                 self._in_flight -= free - len(claimed)
@@ -176,7 +177,7 @@ class CallbackSender:
     def send(self, delivery: WebhookDelivery) -> None:
         """One attempt at a claimed delivery; the outcome is recorded on it."""
         if delivery.attempts > self.max_attempts:  # its senders kept dying mid-attempt
-            self.store.delivery_done(
+            self.store.outbox.done(
                 delivery,
                 error=f"gave up after {delivery.attempts - 1} attempts, the last interrupted",
             )
@@ -199,12 +200,12 @@ class CallbackSender:
                 if not 200 <= response.status_code < 300:
                     error = f"HTTP {response.status_code}"
         except (InputError, httpx.InvalidURL) as exc:  # refused URL or address: no retry
-            self.store.delivery_done(delivery, error=str(exc))
+            self.store.outbox.done(delivery, error=str(exc))
             return
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}" or type(exc).__name__
         if not error:
-            self.store.delivery_done(delivery)
+            self.store.outbox.done(delivery)
             return
         self._settle(delivery, error)
 
@@ -223,7 +224,7 @@ class CallbackSender:
                 delivery.attempts,
                 error,
             )
-        self.store.delivery_done(delivery, error=error, retry_at=retry_at)
+        self.store.outbox.done(delivery, error=error, retry_at=retry_at)
 
 
 def describe(delivery: WebhookDelivery) -> dict[str, Any]:

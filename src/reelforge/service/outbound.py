@@ -3,7 +3,7 @@ only to an address the guard checked.
 
 Checking a host name and then letting httpx resolve it again when connecting leaves DNS
 rebinding open (the first answer public, the second 127.0.0.1). :class:`PinnedTransport`
-resolves once with :func:`~reelforge.jobs.urls.resolve_public` and sends the request to the
+resolves once with :func:`~reelforge.service.urls.resolve_public` and sends the request to the
 checked address itself: the URL's host is replaced by that address, while the ``Host``
 header keeps the name and, for https, the ``sni_hostname`` request extension (honoured by
 httpcore) makes TLS send the name as SNI and verify the certificate against the name.

@@ -1,1 +1,0 @@
-"""The runner (plan → engines → media → artifact) and, later, executors."""
