@@ -489,9 +489,9 @@ def planned(
     planned as ``preflight`` plans it), 16:9; inputs are placeholders the planner never
     opens."""
     from reelforge.planning.planner import DEFAULT_ASPECT, plan
-    from reelforge.spec import limits
-    from reelforge.spec.check import CheckedRequest
-    from reelforge.spec.requests import parse_request
+    from reelforge.request import limits
+    from reelforge.request.check import CheckedRequest
+    from reelforge.request.models import parse_request
 
     workflow = tier.workflows[0]
     data: dict[str, Any] = {

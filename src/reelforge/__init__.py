@@ -1,7 +1,7 @@
 """reelforge: a self-hosted video generation studio.
 
 ``reelforge.render(request, progress=...) -> Artifact`` renders one request; the
-request is a model from :mod:`reelforge.spec.requests` or the same as a dict.
+request is a model from :mod:`reelforge.request.models` or the same as a dict.
 """
 
 from __future__ import annotations

@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from reelforge.api.app import create_app
 from reelforge.store import accounts as acc
 
-from ..spec.conftest import Files
+from ..request.conftest import Files
 from ..store.conftest import make_store
 from ..weights import MODELS_ENV, placeholder_weights
 

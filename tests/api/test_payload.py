@@ -8,8 +8,8 @@ from types import SimpleNamespace
 import pytest
 
 from reelforge.errors import InputError
+from reelforge.request.models import TextToVideo, parse_request
 from reelforge.service.payload import ExtendPayload, RenderPayload, read_payload
-from reelforge.spec.requests import TextToVideo, parse_request
 
 
 def row(endpoint: str, workflow: str, translated: dict, request: dict | None = None):

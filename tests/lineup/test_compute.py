@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from reelforge.lineup import TIERS, compute, estimate, with_default_resolution
-from reelforge.spec.requests import parse_request
+from reelforge.request.models import parse_request
 
 REPO = Path(__file__).resolve().parents[2]
 COMPUTE_JSON = REPO / "src" / "reelforge" / "lineup" / "compute.json"

@@ -12,7 +12,7 @@ from reelforge.lineup import (
     select,
     with_default_resolution,
 )
-from reelforge.spec.requests import parse_request
+from reelforge.request.models import parse_request
 
 
 def req(**kw):

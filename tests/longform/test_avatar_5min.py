@@ -20,7 +20,7 @@ from reelforge.media.artifact import Artifact
 from reelforge.media.decode import read_audio
 from reelforge.media.probe import probe_audio, probe_video
 from reelforge.planning.windows import MIN_CHUNK_SHARE, QUIET_SEARCH_S
-from reelforge.spec import limits
+from reelforge.request import limits
 
 from .measure import Streams, best_lag, correlation, decoded_streams, mono
 from .synth import RATE, speech, write_portrait, write_wav

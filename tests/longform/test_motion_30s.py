@@ -21,7 +21,7 @@ from reelforge.lineup.tiers import ENGINES, TIERS
 from reelforge.media.decode import iter_frames, read_audio
 from reelforge.media.probe import probe_video
 from reelforge.render import runner
-from reelforge.spec import limits
+from reelforge.request import limits
 
 from .measure import best_lag, correlation, decoded_streams, mono
 from .synth import RATE, write_portrait, write_reference

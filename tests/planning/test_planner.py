@@ -8,7 +8,7 @@ import pytest
 from reelforge.lineup import END_FRAME, TIERS
 from reelforge.planning.frames import snap_frames_up
 from reelforge.planning.planner import plan
-from reelforge.spec.requests import parse_request
+from reelforge.request.models import parse_request
 
 STORY = """Neon alley at night.
 Shot 1 (3s): Wide shot of the alley. Camera: push in.

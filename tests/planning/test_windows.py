@@ -10,7 +10,7 @@ from reelforge.lineup import TIERS
 from reelforge.planning.frames import chunk_lengths, snap_frames_up
 from reelforge.planning.planner import plan
 from reelforge.planning.windows import min_chunk, quiet_cut_lengths, search_frames
-from reelforge.spec.requests import parse_request
+from reelforge.request.models import parse_request
 
 LOUD, QUIET = -12.0, -70.0
 

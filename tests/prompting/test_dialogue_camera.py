@@ -11,7 +11,7 @@ from reelforge.prompting import (
     find_camera_move,
     render_line,
 )
-from reelforge.spec.requests import CameraControl
+from reelforge.request.models import CameraControl
 
 # --- dialogue ------------------------------------------------------------------------
 

@@ -6,8 +6,8 @@ from hypothesis import strategies as st
 
 from reelforge.errors import InputError
 from reelforge.prompting import analyze_shots, split_into_shots
-from reelforge.spec import limits
-from reelforge.spec.rules import check_shots
+from reelforge.request import limits
+from reelforge.request.rules import check_shots
 
 from .helpers import assert_names
 

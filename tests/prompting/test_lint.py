@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from reelforge.prompting import LintWarning, lint
-from reelforge.spec.requests import ShotSpec
+from reelforge.request.models import ShotSpec
 
 
 def codes(warnings: list[LintWarning]) -> list[str]:

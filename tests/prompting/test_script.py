@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from reelforge.errors import InputError
 from reelforge.prompting import is_shot_script, parse_shot_script
-from reelforge.spec import limits
+from reelforge.request import limits
 
 from .helpers import assert_names
 

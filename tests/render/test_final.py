@@ -12,8 +12,8 @@ from reelforge.lineup import select
 from reelforge.planning.planner import plan
 from reelforge.render.final import check_final, final_note, final_request, read_draft
 from reelforge.render.runner import prepare
-from reelforge.spec.check import check_request
-from reelforge.spec.requests import parse_request
+from reelforge.request.check import check_request
+from reelforge.request.models import parse_request
 
 from .conftest import write_image, write_wav
 

@@ -13,8 +13,8 @@ from reelforge.lineup.tiers import TIERS
 from reelforge.media.decode import read_audio, read_video
 from reelforge.media.probe import probe_video
 from reelforge.planning.planner import key_frame_of, plan
-from reelforge.spec.check import check_request
-from reelforge.spec.requests import parse_request
+from reelforge.request.check import check_request
+from reelforge.request.models import parse_request
 from reelforge.testing.cuts import detect_cuts
 
 from . import recording_engine

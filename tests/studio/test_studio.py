@@ -10,7 +10,7 @@ import math
 
 import httpx
 
-from reelforge.spec import messages
+from reelforge.request import messages
 
 from .harness import PHONE, Server, api_key, launch, open_studio, write_image, write_wav
 

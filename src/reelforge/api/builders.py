@@ -26,8 +26,8 @@ from ..planning.extend import DEFAULT_EXTEND_SECONDS
 from ..planning.preflight import ANIMATIC, preflight
 from ..render.extend import preflight_extension
 from ..render.final import check_final, final_request, read_draft
+from ..request.models import parse_request
 from ..service.payload import ExtendPayload, RenderPayload
-from ..spec.requests import parse_request
 from ..store import Config, NewTask, Store
 from ..store.models import Account, TaskStatus
 from . import errors as E

@@ -19,9 +19,9 @@ from urllib.parse import urljoin
 import httpx
 
 from ..errors import InputError
+from ..request import limits
 from ..service.outbound import PinnedTransport, network_transport
 from ..service.urls import check_url
-from ..spec import limits
 
 FETCH_TIMEOUT_S = 30.0
 """Whole download, connection included."""

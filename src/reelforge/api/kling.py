@@ -1,4 +1,4 @@
-"""Kling's request bodies, and their translation into our requests (``spec.requests``).
+"""Kling's request bodies, and their translation into our requests (``request.models``).
 
 Each Kling product path has a body model here; FastAPI validates the shape (errors come
 back as Kling's 1200), :func:`translate` turns a body into our request data (fetching
@@ -6,8 +6,8 @@ inputs given by URL or base64 into the task's folder), and :func:`kling_field` r
 our field names back to Kling's in error messages, so a client reads ``image_tail: ...``
 and ``multi_prompt[1].duration: ...``.
 
-Every string of a body is checked by :func:`check_texts` (the spec layer's text sanitiser,
-:mod:`reelforge.spec.text`) before anything is fetched, looked up or stored; every number
+Every string of a body is checked by :func:`check_texts` (the request layer's text sanitiser,
+:mod:`reelforge.request.text`) before anything is fetched, looked up or stored; every number
 refuses a JSON boolean (pydantic's lax mode would read ``true`` as 1).
 """
 
@@ -23,9 +23,9 @@ from pydantic_core import PydanticCustomError
 
 from ..errors import InputError
 from ..lineup import with_default_resolution
+from ..request.limits import PROMPT_MAX_CHARS, SHOT_PROMPT_MAX_CHARS
+from ..request.text import FREE_TEXT_FIELDS, TEXT_WHITESPACE, check_string, strings
 from ..service.urls import URL_MAX_CHARS
-from ..spec.limits import PROMPT_MAX_CHARS, SHOT_PROMPT_MAX_CHARS
-from ..spec.text import FREE_TEXT_FIELDS, TEXT_WHITESPACE, check_string, strings
 
 ENDPOINTS: dict[str, str] = {
     "text2video": "text2video",
@@ -42,7 +42,7 @@ MODES = {"std": "720p", "pro": "1080p", "4k": "4k"}
 FINAL_MODE = "4k"
 TEXT_MAX = PROMPT_MAX_CHARS
 """``prompt`` / ``negative_prompt`` / ``description`` limit: shown in the OpenAPI schema,
-enforced by :func:`check_texts` with the spec layer's wording (not pydantic's)."""
+enforced by :func:`check_texts` with the request layer's wording (not pydantic's)."""
 ID_MAX_CHARS = 256
 """Task ids, ``external_task_id``, video ids: in bodies, paths and queries."""
 EXTERNAL_ID_MAX = ID_MAX_CHARS
@@ -234,7 +234,7 @@ def check_texts(body: _Model) -> None:
     sanitiser, before any input is fetched, any id looked up or anything stored: no NUL
     or other control character (free text and base64 may hold tab, line feed and
     carriage return), no lone surrogate, and at most the field's length (prompts with
-    the spec layer's wording). The field is named as Kling spells it
+    the request layer's wording). The field is named as Kling spells it
     (``multi_prompt[1].prompt``, ``element_list[0].name``)."""
     for path, name, value in strings(body):
         text, limit, allow = _text_rule(path, name, value)

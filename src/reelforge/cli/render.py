@@ -12,7 +12,7 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from ..errors import Cancelled, EngineUnavailable, InputError, ReelforgeError
-from ..spec import limits
+from ..request import limits
 from .app import TABLE_WIDTH, app, console, fail
 
 # --- options shared by the render commands ---------------------------------------
@@ -272,7 +272,7 @@ def estimate(
     from ..lineup import estimate as estimate_cost
     from ..lineup import resolve_tier, select, with_default_resolution
     from ..prompting.script import with_script_shots
-    from ..spec.requests import TextToVideo
+    from ..request.models import TextToVideo
 
     try:
         data: dict[str, Any] = {"prompt": prompt, "duration": duration, "resolution": resolution, "audio": audio, "draft": draft, "tier": tier, "model": model}

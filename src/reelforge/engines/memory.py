@@ -67,7 +67,7 @@ from typing import Any
 from ..errors import EngineUnavailable
 from ..lineup.tiers import ENGINES, TIERS, Tier
 from ..planning.frames import output_size, render_size, snap_frames_up
-from ..spec import limits
+from ..request import limits
 
 GB = 1e9
 MEMORY_FILE = "memory.json"

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from ..spec import limits
+from ..request import limits
 
 GPU = "H100"
 """The reference GPU of the estimates (H100 SXM)."""

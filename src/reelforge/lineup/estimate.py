@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from ..spec.requests import AnyRequest
+from ..request.models import AnyRequest
 from . import compute
 from .tiers import Tier
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..errors import InputError
-from ..spec.requests import AnyRequest, Omni, parse_request
+from ..request.models import AnyRequest, Omni, parse_request
 from .tiers import TIERS, Tier, resolve_tier
 
 

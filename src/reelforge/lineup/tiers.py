@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 
 from ..errors import InputError
-from ..spec import limits
+from ..request import limits
 from . import compute
 from .compute import Speed
 

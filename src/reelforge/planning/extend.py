@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..lineup import TIERS
-from ..spec import limits
+from ..request import limits
 
 DEFAULT_EXTEND_SECONDS = 5.0
 """How much a video-extend adds when the caller does not say (Kling adds about 5 s)."""

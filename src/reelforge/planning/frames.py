@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import math
 
-from ..spec import limits
+from ..request import limits
 
 
 def snap_frames_up(frames: int, step: int) -> int:

@@ -38,7 +38,7 @@ def plan(
     size: tuple[int, int] | None = None,
     audio_loudness: Sequence[float] | None = None,
 ) -> RenderPlan:
-    """The render plan for a checked request (:class:`reelforge.spec.check.CheckedRequest`).
+    """The render plan for a checked request (:class:`reelforge.request.check.CheckedRequest`).
 
     ``engine`` overrides the tier's engine (previz renders any tier with ``animatic``);
     ``size`` and ``steps`` override the presets for quick checks. ``audio_loudness``:

@@ -1,6 +1,6 @@
 """Preflight: everything about a render that is known before any work starts.
 
-:func:`preflight` checks every limit and probes the inputs (``spec``), reads a shot
+:func:`preflight` checks every limit and probes the inputs (``request``), reads a shot
 script in the prompt as its shots (``prompting``), chooses the tier (``lineup``) and
 plans every segment (:func:`reelforge.planning.planner.plan`). It loads no engine and
 imports no torch, so the API's submit runs exactly what the worker's runner runs
@@ -28,8 +28,8 @@ from ..media.decode import read_audio
 from ..media.loudness import loudness_db
 from ..prompting.lint import lint
 from ..prompting.script import with_script_shots
-from ..spec.check import CheckedRequest, check_request
-from ..spec.requests import AnyRequest, Avatar, parse_request
+from ..request.check import CheckedRequest, check_request
+from ..request.models import AnyRequest, Avatar, parse_request
 from .plan import RenderPlan
 from .planner import plan as make_plan
 from .seeds import new_seed

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 
-from ..spec import limits
+from ..request import limits
 
 
 def new_seed() -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..spec.requests import ShotSpec
+from ..request.models import ShotSpec
 from ._text import one_line
 from .camera import extract_camera
 from .dialogue import extract_dialogue

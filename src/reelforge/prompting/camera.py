@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from ..spec.requests import CameraControl
+from ..request.models import CameraControl
 from ._text import normalize_newlines, tidy
 from .shots import CameraMove
 

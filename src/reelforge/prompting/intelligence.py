@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from ..errors import InputError
-from ..spec import limits
-from ..spec.requests import ShotSpec
+from ..request import limits
+from ..request.models import ShotSpec
 from ._text import fmt_seconds, normalize_newlines, one_line, sentences
 from ._timing import apportion
 from .camera import extract_camera
@@ -47,8 +47,8 @@ def split_into_shots(
 ) -> tuple[list[ShotSpec], list[str]]:
     """Shots for ``prompt`` summing to ``total`` seconds, and why each cut was made.
 
-    At most ``max_shots``, :data:`~reelforge.spec.limits.SHOTS_MAX`, and as many as
-    ``total`` allows at :data:`~reelforge.spec.limits.SHOT_MIN_S` each. Durations are
+    At most ``max_shots``, :data:`~reelforge.request.limits.SHOTS_MAX`, and as many as
+    ``total`` allows at :data:`~reelforge.request.limits.SHOT_MIN_S` each. Durations are
     whole or half seconds where possible; the last shot absorbs any remainder.
     """
     if total < limits.SHOT_MIN_S:

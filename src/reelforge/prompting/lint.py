@@ -3,7 +3,7 @@
 The checks encode Kling's prompting guide: an image-to-video prompt should describe
 only what moves (the image already shows the scene), a text-to-video prompt should
 say what moves, negative wording belongs in ``negative_prompt``, and multi-shot
-durations must add up. Lint never raises; hard limits are checked in ``spec``.
+durations must add up. Lint never raises; hard limits are checked in ``request``.
 """
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from ..spec import limits
-from ..spec.requests import ShotSpec
+from ..request import limits
+from ..request.models import ShotSpec
 from ._text import fmt_seconds
 from .camera import find_camera_move
 from .dialogue import extract_dialogue

@@ -4,7 +4,7 @@ Kling users storyboard a clip by writing one header per shot, each followed by t
 shot's prompt (``Shot 2 (4s): Medium shot - she looks around. Camera: slow push in.``).
 This module finds the headers, splits the text between them, fills in missing
 durations from the task's total, and checks every multi-shot limit of
-:mod:`reelforge.spec.limits`, so the planner receives shots that may run.
+:mod:`reelforge.request.limits`, so the planner receives shots that may run.
 :func:`with_script_shots` turns a request whose prompt is such a script into the custom
 multi-shot request it stands for, before its limits are checked: the one place where
 the CLI, the API and :func:`reelforge.render` read a storyboard.
@@ -16,8 +16,8 @@ import re
 from collections.abc import Sequence
 
 from ..errors import InputError
-from ..spec import limits
-from ..spec.requests import AnyRequest, ImageToVideo, Omni, ShotSpec, TextToVideo
+from ..request import limits
+from ..request.models import AnyRequest, ImageToVideo, Omni, ShotSpec, TextToVideo
 from ._text import fmt_seconds, normalize_newlines
 from ._timing import apportion
 

@@ -14,7 +14,7 @@ from typing import Any
 from .. import __version__
 from ..engines.stage_plan import plan_stages
 from ..planning.preflight import ANIMATIC, preflight
-from ..spec.requests import AnyRequest
+from ..request.models import AnyRequest
 from .runner import plan_record
 
 

@@ -2,7 +2,7 @@
 
 :func:`extend` plans the continuation as an ordinary image-to-video request (the last
 frame, saved as a PNG, is its start image; the source's aspect, size and sound) through
-the usual spec → lineup → planning path, then writes ONE new MP4: the source's frames
+the usual request → lineup → planning path, then writes ONE new MP4: the source's frames
 and sound, decoded and streamed into the writer, followed by the continuation rendered
 segment by segment (:func:`reelforge.render.runner.write_plan`). Nothing is held but a
 batch of frames at a time; the MP4 appears only when complete, with a poster and a
@@ -35,7 +35,7 @@ from ..media.probe import VideoInfo, probe_video
 from ..planning.extend import DEFAULT_EXTEND_SECONDS, continuation_request
 from ..planning.preflight import Preflight, preflight
 from ..planning.seeds import new_seed
-from ..spec import limits
+from ..request import limits
 from .progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 from .runner import RENDER_SHARE, Timings, finish, output_path, prepare, sidecar, write_plan
 

@@ -24,8 +24,8 @@ from typing import Any
 from ..errors import InputError
 from ..lineup.select import select
 from ..lineup.tiers import ALL_WORKFLOWS, TIERS, Tier, resolve_tier
-from ..spec import limits
-from ..spec.requests import parse_request
+from ..request import limits
+from ..request.models import parse_request
 
 FINAL_RESOLUTION = "4k"
 

@@ -32,8 +32,8 @@ from ..media.decode import read_audio
 from ..media.encode import VideoWriter
 from ..planning.plan import RenderPlan, Segment
 from ..planning.preflight import preflight
-from ..spec.check import CheckedRequest
-from ..spec.requests import AnyRequest
+from ..request.check import CheckedRequest
+from ..request.models import AnyRequest
 from .key_frames import KeyFrames
 from .progress import CancelToken, ProgressCallback, ProgressEvent, ignore_progress
 from .timeline import FrameSink, Timeline

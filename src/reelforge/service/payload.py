@@ -4,7 +4,7 @@
 Two kinds:
 
 - :class:`RenderPayload`: a render (text2video, image2video, omni, motion, avatar, and a
-  final, which keeps its draft's workflow): our request (:mod:`reelforge.spec.requests`)
+  final, which keeps its draft's workflow): our request (:mod:`reelforge.request.models`)
   with local input paths and the tier pinned. Stored as the request's JSON; a final's
   draft is named by the final's body (``{"task_id": ...}``, kept in the task's
   ``request`` column), so it is not stored twice.
@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from ..spec.requests import Request, parse_request
+from ..request.models import Request, parse_request
 from ..store.models import Task
 
 EXTEND = "extend"
@@ -71,7 +71,7 @@ TaskPayload = RenderPayload | ExtendPayload
 
 def read_payload(task: Task) -> TaskPayload:
     """The payload ``task`` was stored with. A render's request is parsed as
-    :func:`~reelforge.spec.requests.parse_request` does (a problem raises
+    :func:`~reelforge.request.models.parse_request` does (a problem raises
     :class:`~reelforge.errors.InputError`, as the renderer would)."""
     if task.workflow == EXTEND:
         return ExtendPayload.model_validate(task.translated)

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..spec.text import storable
+from ..request.text import storable
 from .models import AccessKey, Account, now_ms
 
 DEFAULT_ACCOUNT = "default"

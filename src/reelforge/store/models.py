@@ -97,7 +97,7 @@ class Task(Base):
     request: Mapped[dict[str, Any]] = mapped_column(JSON)
     """The body as received (Kling's fields; base64 payloads replaced by a note)."""
     translated: Mapped[dict[str, Any]] = mapped_column(JSON)
-    """What the worker runs: our request (``spec.requests``) with local input paths, or a
+    """What the worker runs: our request (``request.models``) with local input paths, or a
     video extend's fields (typed by :mod:`reelforge.service.payload`)."""
     external_task_id: Mapped[str | None] = mapped_column(String(256), nullable=True)
     callback_url: Mapped[str | None] = mapped_column(Text, nullable=True)

@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from ..spec.text import storable
+from ..request.text import storable
 from .db import Database
 from .models import Task, TaskStatus
 

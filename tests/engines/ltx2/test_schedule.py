@@ -18,7 +18,7 @@ from reelforge.engines.ltx2 import schedule
 from reelforge.engines.ltx2.schedule import LTX2_NUM_LAYERS as LTX2_LAYERS
 from reelforge.lineup.tiers import TIERS
 from reelforge.planning.preflight import preflight
-from reelforge.spec import limits
+from reelforge.request import limits
 from tests.wav import write_pcm16
 
 TOLERANCE = 1e-6

@@ -11,7 +11,7 @@ sends its inputs as raw base64 in the JSON body, as Kling expects (an
 Helpers (Kling envelope, like the rest of the API):
 
 - ``GET  /v1/studio/config``  – whether the page must ask for an API key; previz mode. No auth.
-- ``GET  /v1/studio/limits``  – every named constant of :mod:`reelforge.spec.limits`, the
+- ``GET  /v1/studio/limits``  – every named constant of :mod:`reelforge.request.limits`, the
   upload sizes of :mod:`reelforge.api.inputs`, Kling's ``mode`` values, so the page checks
   files with the server's numbers (and words its messages as the server does). No auth.
 - ``POST /v1/studio/estimate`` – the selection guide's tier and reasons
@@ -40,8 +40,8 @@ from pydantic import BaseModel, Field
 from ...errors import InputError
 from ...lineup import TIERS, estimate, select, with_default_resolution
 from ...prompting import lint
-from ...spec import limits
-from ...spec.requests import ShotSpec, parse_request
+from ...request import limits
+from ...request.models import ShotSpec, parse_request
 from ...store import Store
 from ...store.models import Task, TaskStatus
 from .. import errors as E

@@ -43,7 +43,7 @@ from PIL import Image
 from ...media.clip import Clip
 from ...media.decode import fit_image, load_image, read_video
 from ...planning.plan import Reference, Segment
-from ...spec.tags import mentions, tags
+from ...request.tags import mentions, tags
 from ..base import StepCallback, no_progress
 from .base import WanEngineBase, continued_frames, pil_frames
 
@@ -98,7 +98,7 @@ def resolve_references(prompt: str, references: tuple[Reference, ...]) -> Resolv
 
 def _mentions(prompt: str, by_tag: dict[str, list[Reference]]) -> list[tuple[int, int, str]]:
     """(start, end, tag) of every reference tag and @mention in the prompt, in order
-    (:mod:`reelforge.spec.tags` finds them)."""
+    (:mod:`reelforge.request.tags` finds them)."""
     found = [(t.start, t.end, ref) for t in tags(prompt) if (ref := t.reference) is not None]
     named = list(by_tag)
     for mention in mentions(prompt, [by_tag[tag][0].name for tag in named]):

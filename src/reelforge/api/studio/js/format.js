@@ -1,4 +1,4 @@
-// How numbers read in rejection messages: the same functions as reelforge.spec.messages
+// How numbers read in rejection messages: the same functions as reelforge.request.messages
 // (num, seconds, ratio, listing) and reelforge.api.inputs (_too_big), so the page words a
 // problem exactly as the server would.
 
@@ -54,7 +54,7 @@ export function tooBig(size, limit) {
   return `${(size / MB).toFixed(1)} MB is more than the ${(limit / MB).toFixed(0)} MB maximum`;
 }
 
-// check_range(..., unit="s", rule=...) of reelforge.spec.rules
+// check_range(..., unit="s", rule=...) of reelforge.request.rules
 export function rangeMessage(value, low, high, rule = "") {
   const suffix = rule ? ` ${rule}` : "";
   if (value < low) return `${seconds(value, low)} is less than the ${seconds(low, value)} minimum${suffix}`;

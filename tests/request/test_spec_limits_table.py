@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from reelforge.spec import check, inputs, limits, omni, rules
+from reelforge.request import check, inputs, limits, omni, rules
 
 HERE = Path(__file__).parent
 

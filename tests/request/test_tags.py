@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from reelforge.spec.tags import Mention, mentions, tags
+from reelforge.request.tags import Mention, mentions, tags
 
 
 def test_tags_in_order_with_what_they_name():

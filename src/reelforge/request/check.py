@@ -16,10 +16,10 @@ Resolution rules:
   avatar image, the motion character) an unset ``aspect_ratio`` stays ``None`` and
   ``source_aspect`` holds the image's width / height; an omni request without a first
   frame takes the default. ``source_aspect`` is set whenever such an image exists.
-- omni references: see :mod:`reelforge.spec.omni` for how they are counted.
+- omni references: see :mod:`reelforge.request.omni` for how they are counted.
 - a non-empty ``shots`` list makes the request multi-shot (``multi_shot=True``).
 - text: every string of the request (prompts, shot prompts, element names and
-  descriptions, tier, paths) goes through the text sanitiser (:mod:`reelforge.spec.text`)
+  descriptions, tier, paths) goes through the text sanitiser (:mod:`reelforge.request.text`)
   first, so the CLI, ``reelforge.render`` and the API all refuse a NUL, another control
   character (free text may hold tab, line feed and carriage return) or a lone surrogate
   before any work starts, not when the sidecar is written after the render.
@@ -34,8 +34,7 @@ from ..errors import InputError
 from ..media.probe import AudioInfo, ImageInfo, VideoInfo
 from . import limits
 from .inputs import check_audio, check_image, check_video
-from .omni import check_references, check_tags
-from .requests import (
+from .models import (
     AnyRequest,
     Avatar,
     ImageToVideo,
@@ -44,6 +43,7 @@ from .requests import (
     TextToVideo,
     parse_request,
 )
+from .omni import check_references, check_tags
 from .rules import (
     check_camera,
     check_cfg_scale,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from ..errors import InputError
 from . import limits
 from .messages import count, listing
-from .requests import Omni
+from .models import Omni
 from .tags import mentions, tags
 
 

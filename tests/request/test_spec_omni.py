@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reelforge.errors import InputError
-from reelforge.spec import check_request_data, limits
+from reelforge.request import check_request_data, limits
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from reelforge.errors import InputError
-from reelforge.spec.inputs import check_audio, check_image, check_video
+from reelforge.request.inputs import check_audio, check_image, check_video
 
 from ..cut_short import cut, faststart
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from reelforge.spec.messages import megabytes, num, ratio
+from reelforge.request.messages import megabytes, num, ratio
 
 finite = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False)
 

@@ -1,7 +1,7 @@
 """What a user asks for: one pydantic model per workflow.
 
 The models hold the request as given (paths to local files, numbers, text). Limits
-are checked by :func:`reelforge.spec.check.check_request`, which also probes the
+are checked by :func:`reelforge.request.check.check_request`, which also probes the
 input media; a model that parses is not yet a request that may run.
 """
 

@@ -1,7 +1,7 @@
 """Checks of a request's own fields: text, numbers, choices, shots and camera.
 
 Pure functions of the request (no files). Each raises :class:`InputError` naming the
-field, the value and the limit; limits are read from :mod:`reelforge.spec.limits` at
+field, the value and the limit; limits are read from :mod:`reelforge.request.limits` at
 call time.
 """
 
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from ..errors import InputError
 from . import limits
 from .messages import listing, num, seconds
-from .requests import CameraControl, ShotSpec
+from .models import CameraControl, ShotSpec
 from .text import check_text
 
 CAMERA_AXES = ("horizontal", "vertical", "pan", "tilt", "roll", "zoom")

@@ -12,8 +12,8 @@ import pytest
 
 import reelforge
 from reelforge.errors import InputError
-from reelforge.spec import check_request_data
-from reelforge.spec.text import (
+from reelforge.request import check_request_data
+from reelforge.request.text import (
     SHOWN_MAX_CHARS,
     TEXT_WHITESPACE,
     check_string,

@@ -2,7 +2,7 @@
 
 from . import limits
 from .check import CheckedRequest, MediaInfo, check_request, check_request_data
-from .requests import (
+from .models import (
     WORKFLOWS,
     AnyRequest,
     Avatar,
