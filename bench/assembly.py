@@ -62,7 +62,13 @@ def bench_encode(name: str, width: int, height: int, out: Path) -> tuple[str, fl
 def bench_render(resolution: str, out: Path) -> tuple[str, float, float]:
     import reelforge
 
-    request = {"workflow": "text2video", "prompt": STORY, "tier": "animatic", "resolution": resolution, "seed": 1}
+    request = {
+        "workflow": "text2video",
+        "prompt": STORY,
+        "tier": "animatic",
+        "resolution": resolution,
+        "seed": 1,
+    }
     from reelforge.prompting.script import parse_shot_script
 
     preamble, shots = parse_shot_script(STORY, SECONDS)
@@ -70,7 +76,11 @@ def bench_render(resolution: str, out: Path) -> tuple[str, float, float]:
     start = time.perf_counter()
     reelforge.render(request, output=out / f"render-{resolution}.mp4")
     elapsed = time.perf_counter() - start
-    return f"reelforge.render animatic {resolution}, 3 shots, end to end", SECONDS * FPS / elapsed, SECONDS / elapsed
+    return (
+        f"reelforge.render animatic {resolution}, 3 shots, end to end",
+        SECONDS * FPS / elapsed,
+        SECONDS / elapsed,
+    )
 
 
 def main() -> None:

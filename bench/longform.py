@@ -49,24 +49,47 @@ def main() -> None:
         mono, _ = speech(300.0, seed=1)
         voice = write_wav(root / "voice.wav", mono)
         wall, side = timed(
-            {"workflow": "avatar", "tier": "avatar", "seed": 1, "image": str(face), "audio_file": str(voice)},
+            {
+                "workflow": "avatar",
+                "tier": "avatar",
+                "seed": 1,
+                "image": str(face),
+                "audio_file": str(voice),
+            },
             save_tiny_ltx2(root / "ltx2"),
             root / "avatar.mp4",
         )
-        rows.append(("avatar, 300 s, 48 fps", len(side["plan"]["segments"]), 300.0, wall, side["timings"]))
+        rows.append(
+            ("avatar, 300 s, 48 fps", len(side["plan"]["segments"]), 300.0, wall, side["timings"])
+        )
 
         reference = write_reference(root / "dance.mp4", 30.0, [1.0, 15.0, 29.0])
         wall, side = timed(
             {
-                "workflow": "motion", "tier": "motion", "seed": 1, "image": str(face),
-                "video": str(reference), "character_orientation": "video", "keep_original_sound": True,
+                "workflow": "motion",
+                "tier": "motion",
+                "seed": 1,
+                "image": str(face),
+                "video": str(reference),
+                "character_orientation": "video",
+                "keep_original_sound": True,
             },
             save_tiny_wan(root / "animate", "animate"),
             root / "motion.mp4",
         )
-        rows.append(("motion, 30 s, 24 fps, sound kept", len(side["plan"]["segments"]), 30.0, wall, side["timings"]))
+        rows.append(
+            (
+                "motion, 30 s, 24 fps, sound kept",
+                len(side["plan"]["segments"]),
+                30.0,
+                wall,
+                side["timings"],
+            )
+        )
 
-    print(f"{machine_line()}, load average {os.getloadavg()[0]:.1f}, tiny pipelines at {SIZE[0]}×{SIZE[1]}, {STEPS} step\n")
+    print(
+        f"{machine_line()}, load average {os.getloadavg()[0]:.1f}, tiny pipelines at {SIZE[0]}×{SIZE[1]}, {STEPS} step\n"
+    )
     print("| case | windows | output s | wall s | plan s | render s | s per output s |")
     print("|---|---|---|---|---|---|---|")
     for name, windows, length, wall, t in rows:

@@ -149,7 +149,9 @@ def main() -> None:
         else:
             home = Path(cleanup.enter_context(tempfile.TemporaryDirectory(prefix="rf-bench-")))
             server = Server(
-                home / "home", args=("--workers", str(args.workers)), env=UNLIMITED,
+                home / "home",
+                args=("--workers", str(args.workers)),
+                env=UNLIMITED,
                 database_url=args.database_url,
             )
             cleanup.callback(server.stop)

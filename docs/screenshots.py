@@ -48,23 +48,55 @@ def seed_tasks(server: Server, media: dict[str, Path]) -> None:
     """A few finished animatic tasks for the gallery."""
     api = f"{server.url}/v1/videos"
     bodies = [
-        ("text2video", {
-            "model_name": "animatic", "mode": "std", "seed": 7, "multi_shot": True,
-            "shot_type": "customize", "duration": "6", "prompt": "Neon noir, light rain.",
-            "multi_prompt": [
-                {"index": 1, "prompt": "Wide shot of a rain-slicked street at night. Camera: static.", "duration": "2"},
-                {"index": 2, "prompt": "A woman in a red coat leaves the subway. Camera: slow push in.", "duration": "2"},
-                {"index": 3, "prompt": "Close-up, raindrops on her cheek. Camera: static.", "duration": "2"},
-            ],
-        }),
-        ("image2video", {
-            "model_name": "animatic", "mode": "std", "seed": 11, "duration": "5", "image": b64(HARBOR),
-            "prompt": "The boats drift towards the harbour as the lighthouse beam sweeps. Camera: slow pan left.",
-        }),
-        ("avatar/image2video", {
-            "mode": "std", "image": b64(media["face"]), "sound_file": b64(media["voice"]),
-            "prompt": "calm professional presenter",
-        }),
+        (
+            "text2video",
+            {
+                "model_name": "animatic",
+                "mode": "std",
+                "seed": 7,
+                "multi_shot": True,
+                "shot_type": "customize",
+                "duration": "6",
+                "prompt": "Neon noir, light rain.",
+                "multi_prompt": [
+                    {
+                        "index": 1,
+                        "prompt": "Wide shot of a rain-slicked street at night. Camera: static.",
+                        "duration": "2",
+                    },
+                    {
+                        "index": 2,
+                        "prompt": "A woman in a red coat leaves the subway. Camera: slow push in.",
+                        "duration": "2",
+                    },
+                    {
+                        "index": 3,
+                        "prompt": "Close-up, raindrops on her cheek. Camera: static.",
+                        "duration": "2",
+                    },
+                ],
+            },
+        ),
+        (
+            "image2video",
+            {
+                "model_name": "animatic",
+                "mode": "std",
+                "seed": 11,
+                "duration": "5",
+                "image": b64(HARBOR),
+                "prompt": "The boats drift towards the harbour as the lighthouse beam sweeps. Camera: slow pan left.",
+            },
+        ),
+        (
+            "avatar/image2video",
+            {
+                "mode": "std",
+                "image": b64(media["face"]),
+                "sound_file": b64(media["voice"]),
+                "prompt": "calm professional presenter",
+            },
+        ),
     ]
     ids = []
     for endpoint, body in bodies:
@@ -74,7 +106,9 @@ def seed_tasks(server: Server, media: dict[str, Path]) -> None:
     deadline = time.monotonic() + 180
     for endpoint, task_id in ids:
         while time.monotonic() < deadline:
-            status = httpx.get(f"{api}/{endpoint}/{task_id}", timeout=10).json()["data"]["task_status"]
+            status = httpx.get(f"{api}/{endpoint}/{task_id}", timeout=10).json()["data"][
+                "task_status"
+            ]
             if status in ("succeed", "failed"):
                 break
             time.sleep(0.5)
@@ -115,7 +149,9 @@ def main() -> int:
                 context = launch(pw, tmp / "phone", PHONE)
                 page = context.new_page()
                 open_studio(page, server.url, "#/text2video")
-                page.fill("#t2v-prompt", "Scene: a lighthouse at dusk.\nAction: waves crash on the rocks.")
+                page.fill(
+                    "#t2v-prompt", "Scene: a lighthouse at dusk.\nAction: waves crash on the rocks."
+                )
                 settle(page)
                 page.screenshot(path=str(OUT / "phone.png"))
                 context.close()
@@ -143,11 +179,17 @@ def shoot(page, url: str, media: dict[str, Path]) -> None:
     page.get_by_label("Multi-shot").check()
     page.fill("#t2v-prompt", "Neon noir, light rain, distant traffic.")
     page.get_by_role("button", name="Add shot").click()
-    for i, (text, seconds, camera) in enumerate([
-        ("Wide establishing shot of a rain-slicked Tokyo street at night", "3", "static"),
-        ("A young woman in a red coat emerges from the subway and looks around", "4", "push_in"),
-        ("Close-up on her face, raindrops on her cheek", "3", "static"),
-    ]):
+    for i, (text, seconds, camera) in enumerate(
+        [
+            ("Wide establishing shot of a rain-slicked Tokyo street at night", "3", "static"),
+            (
+                "A young woman in a red coat emerges from the subway and looks around",
+                "4",
+                "push_in",
+            ),
+            ("Close-up on her face, raindrops on her cheek", "3", "static"),
+        ]
+    ):
         page.fill(f"#shot-{i}-action", text)
         page.fill(f"#shot-{i}-duration", seconds)
         page.select_option(f"#shot-{i}-camera", camera)
@@ -170,7 +212,9 @@ def shoot(page, url: str, media: dict[str, Path]) -> None:
 
     open_studio(page, url, "#/image2video")
     page.set_input_files("#i2v-image", str(HARBOR))
-    page.fill("#i2v-prompt", "Golden sunset over the harbour, red boats, white lighthouse, blue sea.")
+    page.fill(
+        "#i2v-prompt", "Golden sunset over the harbour, red boats, white lighthouse, blue sea."
+    )
     page.wait_for_selector("#page-image2video .lint li")
     settle(page)
     page.screenshot(path=str(OUT / "image2video.png"))

@@ -21,7 +21,11 @@ STORY = (REPO / "examples" / "storyboard.txt").read_text(encoding="utf-8")
 
 def reelforge(*args, cwd=None):
     return subprocess.run(
-        [sys.executable, "-m", "reelforge", *map(str, args)], capture_output=True, text=True, cwd=cwd, timeout=300
+        [sys.executable, "-m", "reelforge", *map(str, args)],
+        capture_output=True,
+        text=True,
+        cwd=cwd,
+        timeout=300,
     )
 
 
@@ -47,8 +51,20 @@ def test_image_to_video_moves_towards_the_end_frame(tmp_path):
     end = tmp_path / "end.png"
     Image.open(start).transpose(Image.Transpose.FLIP_LEFT_RIGHT).save(end)
     result = reelforge(
-        "video", "The boats drift out. Camera: push in.", "--image", start, "--end-image", end,
-        "--tier", "animatic", "--duration", "3", "--resolution", "720p", "-o", tmp_path / "i2v.mp4",
+        "video",
+        "The boats drift out. Camera: push in.",
+        "--image",
+        start,
+        "--end-image",
+        end,
+        "--tier",
+        "animatic",
+        "--duration",
+        "3",
+        "--resolution",
+        "720p",
+        "-o",
+        tmp_path / "i2v.mp4",
     )
     assert result.returncode == 0, result.stderr
     clip = read_video(tmp_path / "i2v.mp4", size=(160, 90))
@@ -62,7 +78,17 @@ def test_image_to_video_moves_towards_the_end_frame(tmp_path):
 def test_avatar_motion_and_omni_commands(tmp_path):
     face = write_image(tmp_path / "face.png")
     speech = write_wav(tmp_path / "speech.wav", 3.0)
-    r = reelforge("avatar", face, speech, "--tier", "animatic", "--size", "160x160", "-o", tmp_path / "avatar.mp4")
+    r = reelforge(
+        "avatar",
+        face,
+        speech,
+        "--tier",
+        "animatic",
+        "--size",
+        "160x160",
+        "-o",
+        tmp_path / "avatar.mp4",
+    )
     assert r.returncode == 0, r.stderr
     info = probe_video(tmp_path / "avatar.mp4")
     assert info.fps == 48 and info.frames == 144 and info.has_audio
@@ -74,15 +100,39 @@ def test_avatar_motion_and_omni_commands(tmp_path):
     for i in range(48):
         moving[i, :, (i * 2) % 96] = 255
     t = np.arange(96000) / 48000
-    write_clip(Clip(moving, 24, Audio(np.sin(2 * np.pi * 440 * t)[None] * 0.3)), tmp_path / "dance.mp4")
-    r = reelforge("motion", face, tmp_path / "dance.mp4", "--tier", "animatic", "--size", "160x120", "-o", tmp_path / "motion.mp4")
+    write_clip(
+        Clip(moving, 24, Audio(np.sin(2 * np.pi * 440 * t)[None] * 0.3)), tmp_path / "dance.mp4"
+    )
+    r = reelforge(
+        "motion",
+        face,
+        tmp_path / "dance.mp4",
+        "--tier",
+        "animatic",
+        "--size",
+        "160x120",
+        "-o",
+        tmp_path / "motion.mp4",
+    )
     assert r.returncode == 0, r.stderr
     info = probe_video(tmp_path / "motion.mp4")
     assert info.duration == pytest.approx(2.0, abs=1 / 24) and info.has_audio
 
     r = reelforge(
-        "omni", "<<<image_1>>> waves at @Hero", "--image", face, "--element", f"Hero={face}",
-        "--tier", "animatic", "--duration", "3", "--size", "160x90", "-o", tmp_path / "omni.mp4",
+        "omni",
+        "<<<image_1>>> waves at @Hero",
+        "--image",
+        face,
+        "--element",
+        f"Hero={face}",
+        "--tier",
+        "animatic",
+        "--duration",
+        "3",
+        "--size",
+        "160x90",
+        "-o",
+        tmp_path / "omni.mp4",
     )
     assert r.returncode == 0, r.stderr
     assert probe_video(tmp_path / "omni.mp4").frames == 72
@@ -110,7 +160,9 @@ def test_tiers_and_estimate():
         assert tier in r.stdout
     shown = " ".join(r.stdout.split())
     assert "experimental on the turbo tier: end frame (first-last frame). Wan 2.2 TI2V-5B" in shown
-    r = reelforge("estimate", "Shot 1 (5s): a fox runs.\nShot 2 (5s): it jumps.", "--resolution", "4k")
+    r = reelforge(
+        "estimate", "Shot 1 (5s): a fox runs.\nShot 2 (5s): it jumps.", "--resolution", "4k"
+    )
     assert r.returncode == 0, r.stderr
     assert "cinema" in r.stderr and "300 credits" in r.stderr
     # the time is counted FLOPs on an H100, not a measurement, and says so
@@ -127,14 +179,28 @@ def _without_size(plan: dict) -> dict:
 
 def test_final_rerenders_a_draft_at_4k_with_its_seed_and_plan(tmp_path):
     draft = reelforge(
-        "video", "A lighthouse at dusk, waves roll in.", "--duration", "3", "--resolution", "720p",
-        "--seed", "5", "--previz", "-o", tmp_path / "draft.mp4",
+        "video",
+        "A lighthouse at dusk, waves roll in.",
+        "--duration",
+        "3",
+        "--resolution",
+        "720p",
+        "--seed",
+        "5",
+        "--previz",
+        "-o",
+        tmp_path / "draft.mp4",
     )
     assert draft.returncode == 0, draft.stderr
-    r = reelforge("video", "--final", tmp_path / "draft.json", "--previz", "-o", tmp_path / "final.mp4")
+    r = reelforge(
+        "video", "--final", tmp_path / "draft.json", "--previz", "-o", tmp_path / "final.mp4"
+    )
     assert r.returncode == 0, r.stderr
     said = " ".join(r.stderr.split())
-    assert "final of draft.json: text2video on cinema, seed 5, 720p (1280×720, animatic previz) → 4k" in said
+    assert (
+        "final of draft.json: text2video on cinema, seed 5, 720p (1280×720, animatic previz) → 4k"
+        in said
+    )
     small, big = probe_video(tmp_path / "draft.mp4"), probe_video(tmp_path / "final.mp4")
     assert (small.width, small.height) == (1280, 720) and (big.width, big.height) == (3840, 2160)
     assert big.frames == small.frames == 72 and big.fps == small.fps == 24
@@ -142,7 +208,12 @@ def test_final_rerenders_a_draft_at_4k_with_its_seed_and_plan(tmp_path):
     drafted = json.loads((tmp_path / "draft.json").read_text())
     final = json.loads((tmp_path / "final.json").read_text())
     assert final["seeds"] == drafted["seeds"] and final["seeds"]["task"] == 5
-    assert final["request"] == {**drafted["request"], "resolution": "4k", "seed": 5, "tier": "cinema"}
+    assert final["request"] == {
+        **drafted["request"],
+        "resolution": "4k",
+        "seed": 5,
+        "tier": "cinema",
+    }
     assert final["plan"]["width"] == 3840 and final["plan"]["segments"][0]["height"] == 2160
     assert _without_size(final["plan"]) == _without_size(drafted["plan"])
     assert final["final"]["draft"] == str((tmp_path / "draft.json").resolve())
@@ -153,24 +224,45 @@ def test_final_rerenders_a_draft_at_4k_with_its_seed_and_plan(tmp_path):
     assert np.abs(a - b).mean() < 5
 
     # a final of a final (given by its .mp4: the sidecar beside it) is refused
-    again = reelforge("video", "--final", tmp_path / "final.mp4", "--previz", "-o", tmp_path / "again.mp4")
-    assert again.returncode == 2 and "final: the draft is already 4k" in " ".join(again.stderr.split())
+    again = reelforge(
+        "video", "--final", tmp_path / "final.mp4", "--previz", "-o", tmp_path / "again.mp4"
+    )
+    assert again.returncode == 2 and "final: the draft is already 4k" in " ".join(
+        again.stderr.split()
+    )
     # the draft's own settings may not be given again; a prompt is needed without --final
-    mixed = reelforge("video", "a fox", "--final", tmp_path / "draft.json", "--seed", "6", "-o", tmp_path)
+    mixed = reelforge(
+        "video", "a fox", "--final", tmp_path / "draft.json", "--seed", "6", "-o", tmp_path
+    )
     assert mixed.returncode == 2 and "leave out PROMPT, --seed" in " ".join(mixed.stderr.split())
     bare = reelforge("video", "-o", tmp_path)
-    assert bare.returncode == 2 and "prompt: give a prompt, or --final DRAFT" in " ".join(bare.stderr.split())
+    assert bare.returncode == 2 and "prompt: give a prompt, or --final DRAFT" in " ".join(
+        bare.stderr.split()
+    )
     assert not list(tmp_path.glob("again*")) and not list(tmp_path.glob("text2video-*"))
 
 
 def test_a_tier_without_resolution_renders_at_its_own(tmp_path):
     """``--tier turbo`` alone is a 720p turbo render (turbo offers only 720p), on the
     tier's plan (``--previz``), and its estimate prices it at 720p."""
-    r = reelforge("video", "A cat walks", "--tier", "turbo", "--duration", "3", "--previz", "-o", tmp_path / "cat.mp4")
+    r = reelforge(
+        "video",
+        "A cat walks",
+        "--tier",
+        "turbo",
+        "--duration",
+        "3",
+        "--previz",
+        "-o",
+        tmp_path / "cat.mp4",
+    )
     assert r.returncode == 0, r.stderr
     sidecar = json.loads((tmp_path / "cat.json").read_text())
     assert sidecar["request"]["resolution"] == "720p" and sidecar["plan"]["tier"] == "turbo"
-    assert (probe_video(tmp_path / "cat.mp4").width, probe_video(tmp_path / "cat.mp4").height) == (1280, 720)
+    assert (probe_video(tmp_path / "cat.mp4").width, probe_video(tmp_path / "cat.mp4").height) == (
+        1280,
+        720,
+    )
     r = reelforge("estimate", "A cat walks", "--tier", "turbo")
     assert r.returncode == 0, r.stderr
     assert "turbo: 15 credits (3/s × 5 s, silent)" in " ".join(r.stderr.split())

@@ -66,7 +66,18 @@ def stages(result: dict, segment: int = 0) -> list[dict]:
 
 def test_cinema_1080p_two_stages_at_the_references_numbers(offline, tmp_path):
     out = dry(
-        offline, tmp_path, "video", FOX, "--tier", "cinema", "--model", "ltx2", "-r", "1080p", "-d", "5"
+        offline,
+        tmp_path,
+        "video",
+        FOX,
+        "--tier",
+        "cinema",
+        "--model",
+        "ltx2",
+        "-r",
+        "1080p",
+        "-d",
+        "5",
     )
     assert out["dry_run"] is True and out["previz"] is False
     plan = out["plan"]

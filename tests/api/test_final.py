@@ -62,7 +62,9 @@ def test_a_finished_draft_is_rendered_again_at_4k_with_its_seed_and_plan(make_se
     drafted = json.loads(small_video.with_suffix(".json").read_text())
     final = json.loads(big_video.with_suffix(".json").read_text())
     assert final["seeds"] == drafted["seeds"]
-    assert final["request"]["seed"] == drafted["seeds"]["task"] and drafted["request"]["seed"] is None
+    assert (
+        final["request"]["seed"] == drafted["seeds"]["task"] and drafted["request"]["seed"] is None
+    )
     assert _sizeless(final["plan"]) == _sizeless(drafted["plan"])
     assert final["final"]["seed"] == drafted["seeds"]["task"]  # the final names its draft
     assert Path(final["final"]["draft"]) == small_video.with_suffix(".json").resolve()
@@ -127,14 +129,23 @@ def test_an_unfinished_task_is_refused(make_service):
     )
 
 
-def test_an_image_draft_final_takes_its_own_copy_of_the_inputs_and_is_charged_as_4k(make_service, files):
+def test_an_image_draft_final_takes_its_own_copy_of_the_inputs_and_is_charged_as_4k(
+    make_service, files
+):
     service = make_service()
     headers = service.headers("a", credits=1000)
     image = files.image(640, 360)
     tid = _submit(
-        service, headers, "/v1/videos/image2video",
-        image=b64(image), prompt="The boats drift.", duration="5", mode="pro", seed=11,
-        model_name="kling-v3", sound="on",
+        service,
+        headers,
+        "/v1/videos/image2video",
+        image=b64(image),
+        prompt="The boats drift.",
+        duration="5",
+        mode="pro",
+        seed=11,
+        model_name="kling-v3",
+        sound="on",
     )
     assert service.wait(f"/v1/videos/image2video/{tid}", headers)["task_status"] == "succeed"
     before = service.store.balance(service.store.account("a").id)

@@ -33,7 +33,16 @@ def req(**kw):
         ({"audio": False, "draft": True, "resolution": "1080p"}, "budget"),
         ({"audio": True, "draft": True}, "budget"),
         ({"audio": False}, "cinema"),
-        ({"workflow": "image2video", "image": "a.png", "audio": False, "draft": True, "resolution": "720p"}, "turbo"),
+        (
+            {
+                "workflow": "image2video",
+                "image": "a.png",
+                "audio": False,
+                "draft": True,
+                "resolution": "720p",
+            },
+            "turbo",
+        ),
     ],
 )
 def test_selection_guide(data, tier):
@@ -76,9 +85,16 @@ def test_explicit_tier_is_checked_not_chosen():
     assert err.value.field == "duration" and "12 s" in str(err.value) and "10 s" in str(err.value)
     with pytest.raises(InputError) as err:
         select(req(tier="turbo", resolution="1080p"), 5.0)
-    assert err.value.field == "resolution" and "1080p" in str(err.value) and "720p" in str(err.value)
+    assert (
+        err.value.field == "resolution" and "1080p" in str(err.value) and "720p" in str(err.value)
+    )
     with pytest.raises(InputError) as err:
-        select(parse_request({"workflow": "avatar", "image": "a.png", "audio_file": "a.wav", "tier": "turbo"}), 5.0)
+        select(
+            parse_request(
+                {"workflow": "avatar", "image": "a.png", "audio_file": "a.wav", "tier": "turbo"}
+            ),
+            5.0,
+        )
     assert err.value.field == "tier" and "avatar" in str(err.value)
     with pytest.raises(InputError) as err:
         select(req(tier="budget", shots=[{"index": 1, "prompt": "a", "duration": 5}]), 5.0)
@@ -86,7 +102,12 @@ def test_explicit_tier_is_checked_not_chosen():
 
 
 def test_animatic_takes_any_length():
-    choice = select(parse_request({"workflow": "avatar", "image": "a.png", "audio_file": "a.wav", "tier": "animatic"}), 300.0)
+    choice = select(
+        parse_request(
+            {"workflow": "avatar", "image": "a.png", "audio_file": "a.wav", "tier": "animatic"}
+        ),
+        300.0,
+    )
     assert choice.tier.name == "animatic"
 
 
@@ -160,13 +181,15 @@ def test_turbo_end_frame_is_experimental_with_its_reason():
     for name in named:
         assert TIERS[name].offers(END_FRAME) and END_FRAME not in TIERS[name].experimental
     assert {t.name for t in TIERS.values() if t.offers(END_FRAME)} == {
-        "cinema", "omni", "budget", "turbo", "animatic"
+        "cinema",
+        "omni",
+        "budget",
+        "turbo",
+        "animatic",
     }
 
 
-@pytest.mark.parametrize(
-    ("tier", "feature"), [("motion", END_FRAME), ("turbo", "camera_orbit")]
-)
+@pytest.mark.parametrize(("tier", "feature"), [("motion", END_FRAME), ("turbo", "camera_orbit")])
 def test_experimental_names_only_a_feature_the_tier_offers(tier, feature):
     with pytest.raises(ValueError, match=f"experimental '{feature}' is not a feature it offers"):
         dataclasses.replace(TIERS[tier], experimental={feature: "because"})

@@ -32,7 +32,22 @@ FRAME = 1 / FPS
 ANIMATE = ENGINES["wan_animate"]  # 77-frame windows, 5 frames of overlap, 4k+1 frames
 SIZE = (32, 32)
 CLICKS = [
-    0.4, 1.9, 4.15, 5.0, 7.7, 9.35, 12.1, 13.0, 15.55, 18.2, 19.05, 21.6, 24.3, 25.2, 27.75, 29.6,
+    0.4,
+    1.9,
+    4.15,
+    5.0,
+    7.7,
+    9.35,
+    12.1,
+    13.0,
+    15.55,
+    18.2,
+    19.05,
+    21.6,
+    24.3,
+    25.2,
+    27.75,
+    29.6,
 ]
 """When the reference's 1 kHz clicks start: irregular, over the whole 30 s, one near the end."""
 

@@ -13,7 +13,16 @@ from reelforge.planning.frames import (
 
 @pytest.mark.parametrize(
     ("frames", "step", "expected"),
-    [(120, 8, 121), (121, 8, 121), (122, 8, 129), (1, 8, 1), (2, 8, 9), (120, 4, 121), (72, 4, 73), (97, 1, 97)],
+    [
+        (120, 8, 121),
+        (121, 8, 121),
+        (122, 8, 129),
+        (1, 8, 1),
+        (2, 8, 9),
+        (120, 4, 121),
+        (72, 4, 73),
+        (97, 1, 97),
+    ],
 )
 def test_snap_up(frames, step, expected):
     assert snap_frames_up(frames, step) == expected
@@ -62,7 +71,15 @@ def test_boundaries_round_the_running_sum():
 
 @pytest.mark.parametrize(
     ("keep", "max_frames", "overlap", "step"),
-    [(240, 481, 16, 8), (14400, 481, 16, 8), (720, 77, 5, 4), (721, 121, 8, 4), (480, 480, 0, 1), (481, 480, 0, 1), (7, 9, 0, 8)],
+    [
+        (240, 481, 16, 8),
+        (14400, 481, 16, 8),
+        (720, 77, 5, 4),
+        (721, 121, 8, 4),
+        (480, 480, 0, 1),
+        (481, 480, 0, 1),
+        (7, 9, 0, 8),
+    ],
 )
 def test_chunks_fit_the_engine_window(keep, max_frames, overlap, step):
     lengths = chunk_lengths(keep, max_frames, overlap, step)

@@ -19,7 +19,10 @@ Shot 3 (3s): Close-up of a brass key. Camera: pull out."""
 def checked(duration, source_aspect=None, media=None, **data):
     data.setdefault("workflow", "text2video")
     return SimpleNamespace(
-        request=parse_request(data), duration=duration, source_aspect=source_aspect, media=media or {}
+        request=parse_request(data),
+        duration=duration,
+        source_aspect=source_aspect,
+        media=media or {},
     )
 
 
@@ -45,15 +48,21 @@ def test_ltx_frames_snap_to_8k_plus_1_and_trim_back():
 
 
 def test_wan_frames_are_4k_plus_1():
-    p = plan(checked(5.0, prompt="A fox runs.", audio=False, draft=True, resolution="720p"), TIERS["turbo"], seed=1)
+    p = plan(
+        checked(5.0, prompt="A fox runs.", audio=False, draft=True, resolution="720p"),
+        TIERS["turbo"],
+        seed=1,
+    )
     assert all((s.frames - 1) % 4 == 0 for s in p.segments)
     assert sum(s.keep_frames for s in p.segments) == 120
     assert p.audio_source == "none"
 
 
 def test_custom_shots_list_with_global_prompt():
-    shots = [{"index": 1, "prompt": "Runner at dawn. Camera: pan left.", "duration": 2.5},
-             {"index": 2, "prompt": "走る猫 🐈 under cherry blossoms", "duration": 2.5}]
+    shots = [
+        {"index": 1, "prompt": "Runner at dawn. Camera: pan left.", "duration": 2.5},
+        {"index": 2, "prompt": "走る猫 🐈 under cherry blossoms", "duration": 2.5},
+    ]
     p = plan(checked(5.0, prompt="Cinematic, warm light.", shots=shots), TIERS["animatic"], seed=3)
     assert [s.keep_frames for s in p.segments] == [60, 60]
     assert p.segments[1].prompt.startswith("Cinematic, warm light.")
@@ -102,19 +111,38 @@ def test_five_minute_avatar_is_chunked_with_overlaps_and_audio_spans():
 
 def test_thirty_second_motion_follows_the_reference_in_chunks():
     info = SimpleNamespace(has_audio=True)
-    data = {"workflow": "motion", "image": "c.png", "video": "dance.mp4", "character_orientation": "video"}
-    p = plan(checked(30.0, source_aspect=9 / 16, media={"video": info}, **data), TIERS["motion"], seed=5)
+    data = {
+        "workflow": "motion",
+        "image": "c.png",
+        "video": "dance.mp4",
+        "character_orientation": "video",
+    }
+    p = plan(
+        checked(30.0, source_aspect=9 / 16, media={"video": info}, **data), TIERS["motion"], seed=5
+    )
     assert p.total_frames == 720 and p.audio_source == "reference"
     assert all(s.frames <= 77 and (s.frames - 1) % 4 == 0 for s in p.segments)
     assert p.segments[0].conditioning.video_span.start == 0
     assert p.segments[-1].conditioning.video_span.end >= 30.0 - 1e-9
     assert p.width < p.height  # 9:16 from the character image
     info.has_audio = False
-    assert plan(checked(30.0, source_aspect=9 / 16, media={"video": info}, **data), TIERS["motion"], seed=5).audio_source == "none"
+    assert (
+        plan(
+            checked(30.0, source_aspect=9 / 16, media={"video": info}, **data),
+            TIERS["motion"],
+            seed=5,
+        ).audio_source
+        == "none"
+    )
 
 
 def test_image_to_video_conditions_first_and_last():
-    data = {"workflow": "image2video", "image": "start.png", "end_image": "end.png", "prompt": STORY}
+    data = {
+        "workflow": "image2video",
+        "image": "start.png",
+        "end_image": "end.png",
+        "prompt": STORY,
+    }
     p = plan(checked(10.0, source_aspect=4 / 3, **data), TIERS["animatic"], seed=5)
     conds = [s.conditioning for s in p.segments]
     assert conds[0].start_image.name == "start.png" and conds[0].end_image is None
@@ -125,8 +153,12 @@ def test_image_to_video_conditions_first_and_last():
 
 def test_turbo_end_frame_is_noted_as_experimental():
     data = {
-        "workflow": "image2video", "image": "start.png", "end_image": "end.png",
-        "prompt": "She turns to the window.", "audio": False, "resolution": "720p",
+        "workflow": "image2video",
+        "image": "start.png",
+        "end_image": "end.png",
+        "prompt": "She turns to the window.",
+        "audio": False,
+        "resolution": "720p",
     }
     note = TIERS["turbo"].experimental_note(END_FRAME)
     p = plan(checked(5.0, **data), TIERS["turbo"], seed=5)
@@ -144,20 +176,28 @@ def test_turbo_end_frame_is_noted_as_experimental():
 
 def test_omni_references_keep_their_tags():
     data = {
-        "workflow": "omni", "prompt": "<<<image_1>>> meets @Hero",
+        "workflow": "omni",
+        "prompt": "<<<image_1>>> meets @Hero",
         "images": [{"path": "a.png"}, {"path": "first.png", "type": "first_frame"}],
         "elements": [{"name": "Hero", "images": ["h1.png", "h2.png"]}],
     }
     p = plan(checked(5.0, **data), TIERS["animatic"], seed=5)
     refs = p.segments[0].conditioning.references
-    assert [(r.tag, r.path.name) for r in refs] == [("image_1", "a.png"), ("element_1", "h1.png"), ("element_1", "h2.png")]
+    assert [(r.tag, r.path.name) for r in refs] == [
+        ("image_1", "a.png"),
+        ("element_1", "h1.png"),
+        ("element_1", "h2.png"),
+    ]
     assert refs[1].name == "Hero"
     assert p.segments[0].conditioning.start_image.name == "first.png"
 
 
 def test_intelligence_mode_explains_its_split():
-    data = {"prompt": 'A harbour at dusk. Ana waves to Ben. [Ana]: "Over here!" [Ben]: "Coming!"',
-            "multi_shot": True, "shot_type": "intelligence"}
+    data = {
+        "prompt": 'A harbour at dusk. Ana waves to Ben. [Ana]: "Over here!" [Ben]: "Coming!"',
+        "multi_shot": True,
+        "shot_type": "intelligence",
+    }
     p = plan(checked(8.0, **data), TIERS["animatic"], seed=5)
     assert 1 < len(p.segments) <= 6
     assert sum(s.keep_frames for s in p.segments) == 192
@@ -200,4 +240,6 @@ def test_chunks_of_one_shot_share_its_camera_progress():
     assert segs[-1].shot_progress(segs[-1].frames - 1) == 1.0
     # the last frame of one chunk and the first of the next are one frame apart in the shot
     step = 1 / (p.total_frames - 1)
-    assert segs[1].shot_progress(0) - segs[0].shot_progress(segs[0].keep_frames - 1) == pytest.approx(step)
+    assert segs[1].shot_progress(0) - segs[0].shot_progress(
+        segs[0].keep_frames - 1
+    ) == pytest.approx(step)

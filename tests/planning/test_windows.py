@@ -79,9 +79,7 @@ def test_short_loudness_reads_as_silence_past_its_end():
     data=st.data(),
 )
 def test_properties(keep, step, max_frames, overlap, search, data):
-    levels = data.draw(
-        st.lists(st.floats(-180.0, 0.0, allow_nan=False), min_size=0, max_size=keep)
-    )
+    levels = data.draw(st.lists(st.floats(-180.0, 0.0, allow_nan=False), min_size=0, max_size=keep))
     lengths = quiet_cut_lengths(keep, levels, max_frames, overlap, step, search)
     assert sum(lengths) == keep
     assert all(k >= 1 for k in lengths)
@@ -93,7 +91,9 @@ def test_properties(keep, step, max_frames, overlap, search, data):
 
 
 def checked(duration, **data):
-    return SimpleNamespace(request=parse_request(data), duration=duration, source_aspect=1.0, media={})
+    return SimpleNamespace(
+        request=parse_request(data), duration=duration, source_aspect=1.0, media={}
+    )
 
 
 def test_five_minute_avatar_windows_cut_in_pauses():

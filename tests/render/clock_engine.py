@@ -23,11 +23,15 @@ class ClockEngine(Engine):
     name = "clock"
     needs_weights = False
 
-    def render(self, segment: Segment, progress: StepCallback = no_progress, previous: Clip | None = None) -> Clip:
+    def render(
+        self, segment: Segment, progress: StepCallback = no_progress, previous: Clip | None = None
+    ) -> Clip:
         CALLS.append(segment)
         first = segment.start_frame - segment.overlap_frames
         levels = np.array([level(first + i) for i in range(segment.frames)], np.uint8)
-        frames = np.broadcast_to(levels[:, None, None, None], (segment.frames, segment.height, segment.width, 3)).copy()
+        frames = np.broadcast_to(
+            levels[:, None, None, None], (segment.frames, segment.height, segment.width, 3)
+        ).copy()
         for step in range(1, 3):
             progress(step, 2)
         audio = Audio.silence(segment.frames / segment.fps) if segment.audio else None

@@ -18,7 +18,7 @@ def fresh_registry(monkeypatch):
 
 def write_wav(path: Path, seconds: float, rate: int = 48_000, freq: float = 330.0) -> Path:
     t = np.arange(int(seconds * rate)) / rate
-    tone = (0.4 * np.sin(2 * np.pi * freq * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 1.5 * t)))
+    tone = 0.4 * np.sin(2 * np.pi * freq * t) * (0.5 + 0.5 * np.sin(2 * np.pi * 1.5 * t))
     return write_pcm16(path, (np.stack([tone, tone], axis=1) * 32767).astype("<i2"), rate)
 
 

@@ -47,8 +47,13 @@ def animatic_source(tmp_path, *, audio=True, seconds=5):
 def test_a_5s_task_extended_by_5s_is_10s_and_starts_with_the_original(tmp_path):
     source = animatic_source(tmp_path)
     art = extend(
-        source.video, "The kite climbs higher.", 5.0, tier="animatic", output=tmp_path / "ext.mp4",
-        seed=5, source={"task_id": "t1", "video_id": "t1-0"},
+        source.video,
+        "The kite climbs higher.",
+        5.0,
+        tier="animatic",
+        output=tmp_path / "ext.mp4",
+        seed=5,
+        source={"task_id": "t1", "video_id": "t1-0"},
     )
     assert art.video.exists() and art.poster.exists() and art.sidecar.exists()
     info = probe_video(art.video)
@@ -107,14 +112,27 @@ def test_the_engine_continues_from_the_last_frames(tmp_path, fresh_registry):
     fresh_registry.IMPLEMENTATIONS["ltx2"] = "tests.render.test_extend:RecordingClock"
     RecordingClock.seen.clear()
     source = render(
-        {"workflow": "text2video", "prompt": "A clock.", "duration": 5, "resolution": "720p",
-         "audio": True, "tier": "cinema", "model": "ltx2", "seed": 1},
+        {
+            "workflow": "text2video",
+            "prompt": "A clock.",
+            "duration": 5,
+            "resolution": "720p",
+            "audio": True,
+            "tier": "cinema",
+            "model": "ltx2",
+            "seed": 1,
+        },
         output=tmp_path / "source.mp4",
         size=(64, 64),
     )
     RecordingClock.seen.clear()
     art = extend(
-        source.video, "It keeps ticking.", 4.0, tier="cinema", model="ltx2", output=tmp_path / "ext.mp4"
+        source.video,
+        "It keeps ticking.",
+        4.0,
+        tier="cinema",
+        model="ltx2",
+        output=tmp_path / "ext.mp4",
     )
     (segment, previous), *_ = RecordingClock.seen
     assert segment.workflow == "image2video" and (segment.width, segment.height) == (64, 64)

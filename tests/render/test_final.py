@@ -26,16 +26,28 @@ def _drafts(tmp_path) -> dict[str, dict]:
     return {
         "story": {"workflow": "text2video", "prompt": STORY, "resolution": "720p", "audio": True},
         "shots": {
-            "workflow": "text2video", "prompt": "Rain on a window.", "resolution": "1080p",
-            "multi_shot": True, "shots": [
+            "workflow": "text2video",
+            "prompt": "Rain on a window.",
+            "resolution": "1080p",
+            "multi_shot": True,
+            "shots": [
                 {"index": 1, "prompt": "Drops run down the glass.", "duration": 4},
                 {"index": 2, "prompt": "A hand wipes it clear. Camera: push in.", "duration": 6},
-            ], "duration": 10, "aspect_ratio": "9:16", "tier": "kling-v3",
+            ],
+            "duration": 10,
+            "aspect_ratio": "9:16",
+            "tier": "kling-v3",
         },
         "i2v": {
-            "workflow": "image2video", "prompt": "The light turns green. Camera: zoom in.",
-            "image": str(start), "end_image": str(end), "resolution": "720p", "duration": 4,
-            "audio": False, "negative_prompt": "blur", "cfg_scale": 0.4,
+            "workflow": "image2video",
+            "prompt": "The light turns green. Camera: zoom in.",
+            "image": str(start),
+            "end_image": str(end),
+            "resolution": "720p",
+            "duration": 4,
+            "audio": False,
+            "negative_prompt": "blur",
+            "cfg_scale": 0.4,
         },
     }
 
@@ -79,7 +91,10 @@ def test_the_finals_plan_is_the_drafts_but_for_its_size(tmp_path, name, engine):
     small = plan(checked, choice.tier, seed=77, engine=engine)
     big = plan(checked_final, choice_final.tier, seed=77, engine=engine)
     assert min(big.width, big.height) >= 2160 > min(small.width, small.height)
-    assert sorted((big.width, big.height)) == [2160, 3840]  # exactly 4K out, whatever the engine's step
+    assert sorted((big.width, big.height)) == [
+        2160,
+        3840,
+    ]  # exactly 4K out, whatever the engine's step
     assert all((s.width, s.height) >= (big.width, big.height) for s in big.segments)
     assert _sizeless(big) == _sizeless(small)
     assert [s.seed for s in big.segments] == [s.seed for s in small.segments]
@@ -89,7 +104,9 @@ def test_prepare_plans_a_previz_final_like_its_draft(tmp_path):
     """Through the runner's own steps (check, tier, plan, engine), as a render does."""
     draft = _drafts(tmp_path)["story"]
     job = prepare({**draft, "seed": 5}, previz=True)
-    final = final_request(job.checked.request.model_dump(mode="json"), job.plan.seed, tier=job.choice.tier.name)
+    final = final_request(
+        job.checked.request.model_dump(mode="json"), job.plan.seed, tier=job.choice.tier.name
+    )
     again = prepare(final, previz=True)
     assert (job.plan.width, job.plan.height) == (1280, 720)
     assert (again.plan.width, again.plan.height) == (3840, 2160)
@@ -100,8 +117,14 @@ def test_prepare_plans_a_previz_final_like_its_draft(tmp_path):
 def test_a_long_avatar_is_chunked_the_same_at_4k(tmp_path):
     face = write_image(tmp_path / "face.png", (512, 512))
     voice = write_wav(tmp_path / "voice.wav", 26.0)
-    draft = {"workflow": "avatar", "image": str(face), "audio_file": str(voice),
-             "resolution": "720p", "tier": "animatic", "seed": 3}
+    draft = {
+        "workflow": "avatar",
+        "image": str(face),
+        "audio_file": str(voice),
+        "resolution": "720p",
+        "tier": "animatic",
+        "seed": 3,
+    }
     job = prepare(draft, previz=True)
     assert len(job.plan.segments) > 1  # chunked at quiet points of the audio
     again = prepare(final_request(job.checked.request.model_dump(mode="json"), 3), previz=True)
@@ -112,21 +135,45 @@ def test_a_long_avatar_is_chunked_the_same_at_4k(tmp_path):
 @pytest.mark.parametrize(
     ("draft", "tier", "words"),
     [
-        ({"workflow": "text2video", "prompt": "x", "resolution": "4k"}, None,
-         "resolution: the draft is already 4k"),
-        ({"workflow": "text2video", "prompt": "x", "resolution": "720p"}, "turbo",
-         "resolution: the draft's tier 'turbo' renders 720p only, so it has no 4k final "
-         "(tiers with 4k text2video: cinema, animatic)"),
+        (
+            {"workflow": "text2video", "prompt": "x", "resolution": "4k"},
+            None,
+            "resolution: the draft is already 4k",
+        ),
+        (
+            {"workflow": "text2video", "prompt": "x", "resolution": "720p"},
+            "turbo",
+            "resolution: the draft's tier 'turbo' renders 720p only, so it has no 4k final "
+            "(tiers with 4k text2video: cinema, animatic)",
+        ),
         # the guide's choice for a silent draft is turbo: the final keeps it, and is refused
-        ({"workflow": "text2video", "prompt": "x", "resolution": "720p", "draft": True, "audio": False}, None,
-         "the draft's tier 'turbo' renders 720p only"),
-        ({"workflow": "text2video", "prompt": "x", "resolution": "1080p", "tier": "kling-v2-6"}, None,
-         "the draft's tier 'budget' renders 720p, 1080p only"),
-        ({"workflow": "avatar", "prompt": "", "resolution": "720p"}, "avatar",
-         "the draft's tier 'avatar' renders 720p, 1080p only, so it has no 4k final "
-         "(tiers with 4k avatar: animatic)"),
-        ({"workflow": "extend", "prompt": "more"}, "cinema",
-         "a video-extend result cannot be re-rendered as a final"),
+        (
+            {
+                "workflow": "text2video",
+                "prompt": "x",
+                "resolution": "720p",
+                "draft": True,
+                "audio": False,
+            },
+            None,
+            "the draft's tier 'turbo' renders 720p only",
+        ),
+        (
+            {"workflow": "text2video", "prompt": "x", "resolution": "1080p", "tier": "kling-v2-6"},
+            None,
+            "the draft's tier 'budget' renders 720p, 1080p only",
+        ),
+        (
+            {"workflow": "avatar", "prompt": "", "resolution": "720p"},
+            "avatar",
+            "the draft's tier 'avatar' renders 720p, 1080p only, so it has no 4k final "
+            "(tiers with 4k avatar: animatic)",
+        ),
+        (
+            {"workflow": "extend", "prompt": "more"},
+            "cinema",
+            "a video-extend result cannot be re-rendered as a final",
+        ),
     ],
 )
 def test_refusals_name_the_field_the_tier_and_its_resolutions(draft, tier, words):
@@ -161,7 +208,12 @@ def test_read_draft_takes_the_sidecar_or_the_video_beside_it(tmp_path):
     (tmp_path / "d.json").write_text(json.dumps(sidecar))
     for given in ("d.json", "d.mp4"):
         draft = read_draft(tmp_path / given)
-        assert (draft.seed, draft.tier, draft.previz, draft.resolution) == (42, "cinema", True, "720p")
+        assert (draft.seed, draft.tier, draft.previz, draft.resolution) == (
+            42,
+            "cinema",
+            True,
+            "720p",
+        )
         assert (draft.width, draft.height) == (1280, 720) and draft.sidecar == tmp_path / "d.json"
     assert final_note(draft)["final"]["seed"] == 42
 

@@ -52,13 +52,18 @@ def test_avatar_output_sound_is_the_users_audio(tmp_path, clock):
     want = read_audio(request["audio_file"]).samples[0]
     n = min(len(got), len(want))
     # AAC delays by its priming; compare with the best lag within 50 ms
-    best = max(np.corrcoef(got[lag : n], want[: n - lag])[0, 1] for lag in range(0, 2400, 16))
+    best = max(np.corrcoef(got[lag:n], want[: n - lag])[0, 1] for lag in range(0, 2400, 16))
     assert best > 0.98
 
 
 def test_sidecar_poster_and_progress(tmp_path, clock):
     events = []
-    art = render(avatar_request(tmp_path, 4.0), output=tmp_path / "out", size=(64, 64), progress=events.append)
+    art = render(
+        avatar_request(tmp_path, 4.0),
+        output=tmp_path / "out",
+        size=(64, 64),
+        progress=events.append,
+    )
     sidecar = json.loads(art.sidecar.read_text())
     assert sidecar["plan"]["tier"] == "avatar" and sidecar["seeds"]["task"] == 11
     assert sidecar["request"]["workflow"] == "avatar"
@@ -80,7 +85,13 @@ def test_cancel_leaves_nothing_behind(tmp_path, clock):
 
     out = tmp_path / "out"
     with pytest.raises(Cancelled):
-        render(avatar_request(tmp_path, 12.0), output=out, size=(64, 64), progress=cancel_on_first_step, cancel=token)
+        render(
+            avatar_request(tmp_path, 12.0),
+            output=out,
+            size=(64, 64),
+            progress=cancel_on_first_step,
+            cancel=token,
+        )
     assert list(out.iterdir()) == []
 
 
@@ -109,7 +120,10 @@ def test_tier_without_engine_points_to_the_animatic(tmp_path):
 
 def test_bad_input_is_rejected_before_any_work(tmp_path, clock):
     with pytest.raises(InputError) as err:
-        render({"workflow": "text2video", "prompt": "x", "duration": 20, "tier": "animatic"}, output=tmp_path / "o")
+        render(
+            {"workflow": "text2video", "prompt": "x", "duration": 20, "tier": "animatic"},
+            output=tmp_path / "o",
+        )
     assert err.value.field == "duration"
     assert not (tmp_path / "o").exists() and clock == []
 
@@ -129,7 +143,9 @@ def test_avatar_windows_cut_in_the_users_pause_and_audio_is_read_once(tmp_path, 
     reads = []
     real_read = runner.read_audio
     for module in (runner, preflight):  # planning reads it, the sound track reuses it
-        monkeypatch.setattr(module, "read_audio", lambda *a, **k: reads.append(a) or real_read(*a, **k))
+        monkeypatch.setattr(
+            module, "read_audio", lambda *a, **k: reads.append(a) or real_read(*a, **k)
+        )
     art = render(request, output=tmp_path / "out", size=(64, 64))
     assert len(reads) == 1
     assert len(clock) == 2

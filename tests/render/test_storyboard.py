@@ -21,7 +21,10 @@ from . import recording_engine
 from .conftest import write_image, write_wav
 
 SHOTS = [
-    ('A fox in a red coat stands on a wooden pier at dawn. Camera: slow push in. [Fox: calm]: "Morning, sea."', 2),
+    (
+        'A fox in a red coat stands on a wooden pier at dawn. Camera: slow push in. [Fox: calm]: "Morning, sea."',
+        2,
+    ),
     ('Close-up: the fox narrows its eyes at the sea. [Fox: curious]: "Where is that boat?"', 3),
     ('A gull lands on a post beside the fox. [Gull: dry]: "Late again."', 2),
     ('Wide shot: the fox waves as the boat leaves the harbour. [Fox: warm]: "Goodbye!"', 3),
@@ -89,7 +92,13 @@ def test_an_engine_without_reference_input_says_so_in_the_notes():
 def test_avatar_windows_after_the_first_are_anchored_on_the_picture(tmp_path):
     face = write_image(tmp_path / "face.png")
     voice = write_wav(tmp_path / "voice.wav", 25.0)
-    request = {"workflow": "avatar", "tier": "avatar", "seed": 2, "image": str(face), "audio_file": str(voice)}
+    request = {
+        "workflow": "avatar",
+        "tier": "avatar",
+        "seed": 2,
+        "image": str(face),
+        "audio_file": str(voice),
+    }
     p = planned(request, tier="avatar")
     assert len(p.segments) >= 3
     assert p.segments[0].conditioning.anchor is None
@@ -105,7 +114,9 @@ def recording(fresh_registry):
 
 
 def test_four_shot_storyboard_cuts_sound_and_conditioning(tmp_path, recording):
-    art = reelforge.render(storyboard(), previz=True, size=(320, 180), output=tmp_path / "board.mp4")
+    art = reelforge.render(
+        storyboard(), previz=True, size=(320, 180), output=tmp_path / "board.mp4"
+    )
     side = json.loads(art.sidecar.read_text())
     segments = side["plan"]["segments"]
     starts = [s["start"] for s in segments if s["kind"] == "shot" and s["index"] > 0]

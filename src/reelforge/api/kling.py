@@ -16,7 +16,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Final, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 from pydantic_core import PydanticCustomError
@@ -39,7 +39,7 @@ ENDPOINTS: dict[str, str] = {
 """Kling product path (under ``/v1/videos/``) → our workflow. ``final`` (a reelforge
 extension) re-renders a finished task: its tasks keep their draft's workflow."""
 MODES = {"std": "720p", "pro": "1080p", "4k": "4k"}
-FINAL_MODE = "4k"
+FINAL_MODE: Final = "4k"
 TEXT_MAX = PROMPT_MAX_CHARS
 """``prompt`` / ``negative_prompt`` / ``description`` limit: shown in the OpenAPI schema,
 enforced by :func:`check_texts` with the request layer's wording (not pydantic's)."""

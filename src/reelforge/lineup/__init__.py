@@ -16,7 +16,20 @@ from .tiers import (
 )
 
 __all__ = [
-    "END_FRAME", "ENGINES", "FEATURES", "TIERS", "Choice", "EngineTraits", "Estimate", "Speed", "Tier", "WeightsRef",
-    "check_tier", "estimate", "kling_model_names", "resolve_tier", "select",
+    "END_FRAME",
+    "ENGINES",
+    "FEATURES",
+    "TIERS",
+    "Choice",
+    "EngineTraits",
+    "Estimate",
+    "Speed",
+    "Tier",
+    "WeightsRef",
+    "check_tier",
+    "estimate",
+    "kling_model_names",
+    "resolve_tier",
+    "select",
     "with_default_resolution",
 ]

@@ -93,24 +93,32 @@ def check_tier(tier: Tier, request: AnyRequest, duration: float | None) -> None:
     if wf not in tier.workflows:
         able = ", ".join(t.name for t in TIERS.values() if wf in t.workflows)
         raise InputError(
-            "tier", tier.name, able,
+            "tier",
+            tier.name,
+            able,
             f"tier {tier.name!r} does not do {wf} (tiers that do: {able})",
         )
     if duration is not None and tier.max_duration is not None and duration > tier.max_duration:
         raise InputError(
-            "duration", duration, tier.max_duration,
+            "duration",
+            duration,
+            tier.max_duration,
             f"{duration:g} s is more than the {tier.name} tier's {tier.max_duration:g} s maximum",
         )
     if request.resolution not in tier.resolutions:
         allowed = ", ".join(tier.resolutions)
         raise InputError(
-            "resolution", request.resolution, allowed,
+            "resolution",
+            request.resolution,
+            allowed,
             f"{request.resolution} is not offered by the {tier.name} tier ({allowed})",
         )
     tier.engine_for(request.model)
     if _wants_shots(request) and not tier.multi_shot:
         able = ", ".join(t.name for t in TIERS.values() if t.multi_shot and wf in t.workflows)
         raise InputError(
-            "multi_shot", True, able,
+            "multi_shot",
+            True,
+            able,
             f"the {tier.name} tier renders one shot per task (multi-shot tiers: {able})",
         )

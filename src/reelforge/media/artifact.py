@@ -17,7 +17,8 @@ class Artifact:
     duration: float
     width: int
     height: int
-    fps: Fraction
+    fps: Fraction | int
+    """Frames per second: an int when whole (as the plan gives it), else a Fraction."""
     has_audio: bool
     tier: str
     previz: bool

@@ -105,7 +105,9 @@ class Clip:
         if width > self.width or height > self.height:
             raise ValueError(f"cannot crop {self.width}×{self.height} frames to {width}×{height}")
         x, y = (self.width - width) // 2, (self.height - height) // 2
-        return Clip(self.frames[:, y : y + height, x : x + width], self.fps, self.audio, dict(self.meta))
+        return Clip(
+            self.frames[:, y : y + height, x : x + width], self.fps, self.audio, dict(self.meta)
+        )
 
     def tail_from(self, n: int) -> Clip:
         """Everything after the first ``n`` frames, with the audio cut to match."""

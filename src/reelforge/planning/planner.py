@@ -90,8 +90,12 @@ def plan(
         )
         quiet = levels is not None
         lengths = quiet_cut_lengths(
-            end - first, levels,
-            traits.max_segment_frames, traits.overlap_frames, traits.frame_step, search_frames(fps),
+            end - first,
+            levels,
+            traits.max_segment_frames,
+            traits.overlap_frames,
+            traits.frame_step,
+            search_frames(fps),
         )
         if len(lengths) > 1:
             notes.append(
@@ -134,8 +138,15 @@ def plan(
                     audio=audio_source == "engine",
                     transition="blend" if overlap else "cut",
                     conditioning=_conditioning(
-                        request, checked, start_frame, overlap, frames, fps,
-                        first_of_shot=chunk == 0, shot=shot, last_shot=shots[-1],
+                        request,
+                        checked,
+                        start_frame,
+                        overlap,
+                        frames,
+                        fps,
+                        first_of_shot=chunk == 0,
+                        shot=shot,
+                        last_shot=shots[-1],
                         last_chunk=chunk == len(lengths) - 1,
                         anchor=_anchor(request, anchoring, shot, chunk, key_frame),
                     ),
@@ -218,7 +229,11 @@ def _kept_reference_sound(request: Any) -> tuple[str, Path] | None:
     """(media field, path) of a reference video whose sound the user wants kept."""
     if request.workflow == "motion" and request.keep_original_sound:
         return "video", request.video
-    if request.workflow == "omni" and request.video is not None and request.video.keep_original_sound:
+    if (
+        request.workflow == "omni"
+        and request.video is not None
+        and request.video.keep_original_sound
+    ):
         return "video.path", request.video.path
     return None
 
@@ -252,9 +267,7 @@ def _anchoring(
     ]
 
 
-def _anchor(
-    request: Any, anchoring: bool, shot: Shot, chunk: int, key_frame: int
-) -> Anchor | None:
+def _anchor(request: Any, anchoring: bool, shot: Shot, chunk: int, key_frame: int) -> Anchor | None:
     """An avatar's windows after the first: its picture; shots after the first: shot 1's key frame."""
     if not anchoring:
         return None
@@ -293,8 +306,11 @@ def _conditioning(
         )
     if wf == "avatar":
         return Conditioning(
-            start_image=request.image, character_image=request.image,
-            audio=request.audio_file, audio_span=span, **common,
+            start_image=request.image,
+            character_image=request.image,
+            audio=request.audio_file,
+            audio_span=span,
+            **common,
         )
     if wf == "motion":
         return Conditioning(
@@ -325,6 +341,11 @@ def omni_references(request: Any) -> tuple[Reference, ...]:
     for n, element in enumerate(request.elements, start=1):
         for path in element.images:
             refs.append(
-                Reference(tag=f"element_{n}", path=path, name=element.name, description=element.description)
+                Reference(
+                    tag=f"element_{n}",
+                    path=path,
+                    name=element.name,
+                    description=element.description,
+                )
             )
     return tuple(refs)

@@ -83,15 +83,31 @@ def extend(
         seed = seed if seed is not None else new_seed()
         video_path = output_path(output, "extend", seed)
         tail = _last_frames(source_video, info, CONTEXT_FRAMES)
-        start_image = _save_start_image(tail.frames[-1], video_path.with_name(f"{video_path.stem}-start.png"))
+        start_image = _save_start_image(
+            tail.frames[-1], video_path.with_name(f"{video_path.stem}-start.png")
+        )
 
     request = _continuation(
-        info, start_image, prompt, seconds,
-        tier=tier, model=model, negative_prompt=negative_prompt, cfg_scale=cfg_scale, seed=seed,
+        info,
+        start_image,
+        prompt,
+        seconds,
+        tier=tier,
+        model=model,
+        negative_prompt=negative_prompt,
+        cfg_scale=cfg_scale,
+        seed=seed,
     )
     job = prepare(
-        request, progress=progress, timings=timings, previz=previz, size=(info.width, info.height),
-        steps=steps, model_path=model_path, device=device, speed=speed,
+        request,
+        progress=progress,
+        timings=timings,
+        previz=previz,
+        size=(info.width, info.height),
+        steps=steps,
+        model_path=model_path,
+        device=device,
+        speed=speed,
     )
     plan = job.plan
     context = max(CONTEXT_FRAMES, ENGINES[plan.engine].overlap_frames)
@@ -99,7 +115,9 @@ def extend(
         tail = _last_frames(source_video, info, context)
 
     with timings("render"):
-        with VideoWriter(video_path, info.width, info.height, info.fps, audio=info.has_audio) as writer:
+        with VideoWriter(
+            video_path, info.width, info.height, info.fps, audio=info.has_audio
+        ) as writer:
             progress(ProgressEvent("encode", 0.0, f"copying the source's {info.frames} frames"))
             copied, poster = _copy_source(source_video, info, writer, cancel)
             sink = writer if Fraction(plan.fps) == writer.fps else _Resampled(writer, plan.fps)
@@ -155,8 +173,14 @@ def preflight_extension(
         blank = np.zeros((info.height, info.width, 3), np.uint8)
         start_image = _save_start_image(blank, Path(folder) / "start.png")
         request = _continuation(
-            info, start_image, prompt, seconds,
-            tier=tier, model=model, negative_prompt=negative_prompt, cfg_scale=cfg_scale,
+            info,
+            start_image,
+            prompt,
+            seconds,
+            tier=tier,
+            model=model,
+            negative_prompt=negative_prompt,
+            cfg_scale=cfg_scale,
         )
         return preflight(request, previz=previz, size=(info.width, info.height))
 
@@ -177,8 +201,13 @@ def _continuation(
     """The image-to-video request that continues the video ``info`` describes from
     ``start_image``, at its size and with its sound (``options``: tier, seed...)."""
     return continuation_request(
-        start_image, prompt, seconds,
-        width=info.width, height=info.height, audio=info.has_audio, **options,
+        start_image,
+        prompt,
+        seconds,
+        width=info.width,
+        height=info.height,
+        audio=info.has_audio,
+        **options,
     )
 
 
@@ -199,8 +228,10 @@ def _save_start_image(frame: np.ndarray, path: Path) -> Path:
     if short < limits.IMAGE_MIN_SIDE_PX:
         scale = limits.IMAGE_MIN_SIDE_PX / short
         image = image.resize(
-            (max(round(image.width * scale), limits.IMAGE_MIN_SIDE_PX),
-             max(round(image.height * scale), limits.IMAGE_MIN_SIDE_PX)),
+            (
+                max(round(image.width * scale), limits.IMAGE_MIN_SIDE_PX),
+                max(round(image.height * scale), limits.IMAGE_MIN_SIDE_PX),
+            ),
             Image.Resampling.LANCZOS,
         )
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -213,7 +244,11 @@ def _copy_source(
 ) -> tuple[int, np.ndarray]:
     """Stream the source's frames (and sound, sample-exact to its frames) into ``writer``;
     returns the frames written and the poster (the source's middle frame)."""
-    sound = _Samples(iter_audio(path, writer.audio_rate, writer.channels, field="video_id")) if writer.has_audio else None
+    sound = (
+        _Samples(iter_audio(path, writer.audio_rate, writer.channels, field="video_id"))
+        if writer.has_audio
+        else None
+    )
     middle = max(info.frames // 2, 0)
     poster: np.ndarray | None = None
     written = 0
@@ -253,11 +288,17 @@ class _Samples:
             self._buffer.append(piece.samples)
             self._buffered += piece.num_samples
         channels = self._channels or 2
-        joined = np.concatenate(self._buffer, axis=1) if self._buffer else np.zeros((channels, 0), np.float32)
+        joined = (
+            np.concatenate(self._buffer, axis=1)
+            if self._buffer
+            else np.zeros((channels, 0), np.float32)
+        )
         out, rest = joined[:, :want], joined[:, want:]
         self._buffer, self._buffered = ([rest] if rest.shape[1] else []), rest.shape[1]
         if out.shape[1] < want:
-            out = np.concatenate([out, np.zeros((out.shape[0], want - out.shape[1]), np.float32)], axis=1)
+            out = np.concatenate(
+                [out, np.zeros((out.shape[0], want - out.shape[1]), np.float32)], axis=1
+            )
         self._given += want
         return Audio(out, self._rate or 48_000)
 

@@ -63,11 +63,15 @@ def check_final(
     """
     if resolution not in limits.RESOLUTIONS:
         allowed = ", ".join(limits.RESOLUTIONS)
-        raise InputError(field, resolution, allowed, f"{resolution!r} is not a resolution ({allowed})")
+        raise InputError(
+            field, resolution, allowed, f"{resolution!r} is not a resolution ({allowed})"
+        )
     workflow = draft_request.get("workflow")
     if workflow not in ALL_WORKFLOWS:
         raise InputError(
-            field, workflow, ", ".join(ALL_WORKFLOWS),
+            field,
+            workflow,
+            ", ".join(ALL_WORKFLOWS),
             "a video-extend result cannot be re-rendered as a final "
             "(make the final of the video it continues, then extend that)"
             if workflow == "extend"
@@ -78,17 +82,23 @@ def check_final(
         limits.RESOLUTIONS.index(current) >= limits.RESOLUTIONS.index(resolution)
     ):
         raise InputError(
-            field, current, f"below {resolution}",
+            field,
+            current,
+            f"below {resolution}",
             f"the draft is already {current}; a {resolution} final re-renders a smaller draft",
         )
     chosen = _draft_tier(draft_request, tier)
     if resolution not in chosen.resolutions:
         offered = ", ".join(chosen.resolutions)
         able = ", ".join(
-            t.name for t in TIERS.values() if workflow in t.workflows and resolution in t.resolutions
+            t.name
+            for t in TIERS.values()
+            if workflow in t.workflows and resolution in t.resolutions
         )
         raise InputError(
-            field, chosen.name, offered,
+            field,
+            chosen.name,
+            offered,
             f"the draft's tier {chosen.name!r} renders {offered} only, so it has no {resolution} "
             f"final (tiers with {resolution} {workflow}: {able or 'none'})",
         )
@@ -107,7 +117,10 @@ def final_request(
     ``resolution``; every other field unchanged. Refusals as :func:`check_final`."""
     if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= limits.SEED_MAX:
         raise InputError(
-            "seed", seed, f"0–{limits.SEED_MAX}", f"{seed!r} is not a draft's seed (0–{limits.SEED_MAX})"
+            "seed",
+            seed,
+            f"0–{limits.SEED_MAX}",
+            f"{seed!r} is not a draft's seed (0–{limits.SEED_MAX})",
         )
     chosen = check_final(draft_request, tier=tier, resolution=resolution, field=field)
     return {**draft_request, "seed": seed, "tier": chosen.name, "resolution": resolution}
@@ -120,28 +133,39 @@ def read_draft(path: str | Path, field: str = "final") -> Draft:
     if not sidecar.is_file():
         beside = f" (looked for {sidecar.name} beside it)" if sidecar != path else ""
         raise InputError(
-            field, str(path), "a render's .json sidecar or its .mp4",
+            field,
+            str(path),
+            "a render's .json sidecar or its .mp4",
             f"{path} has no sidecar{beside}: give a render's .json, or the .mp4 it lies beside",
         )
     try:
         data = json.loads(sidecar.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(field, str(sidecar), "JSON", f"{sidecar} is not readable JSON ({exc})") from None
+        raise InputError(
+            field, str(sidecar), "JSON", f"{sidecar} is not readable JSON ({exc})"
+        ) from None
     try:
         request = dict(data["request"])
         seed = int(data["seeds"]["task"])
         tier = str(data.get("tier", {}).get("name") or data["plan"]["tier"])
     except (KeyError, TypeError, ValueError, AttributeError):
         raise InputError(
-            field, str(sidecar), "a render's sidecar",
+            field,
+            str(sidecar),
+            "a render's sidecar",
             f"{sidecar} is not a reelforge render's sidecar (no request, seed and tier)",
         ) from None
     if "extend" in data:
         request = {**request, "workflow": "extend"}  # refused by check_final, with the reason
     output = data.get("output") or {}
     return Draft(
-        sidecar=sidecar, request=request, seed=seed, tier=tier, previz=bool(data.get("previz")),
-        width=output.get("width"), height=output.get("height"),
+        sidecar=sidecar,
+        request=request,
+        seed=seed,
+        tier=tier,
+        previz=bool(data.get("previz")),
+        width=output.get("width"),
+        height=output.get("height"),
     )
 
 

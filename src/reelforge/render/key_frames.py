@@ -45,10 +45,15 @@ class KeyFrames:
     def keep(self, seg: Segment, clip: Clip) -> None:
         """Save the wanted frames that ``seg`` (just rendered as ``clip``) puts on the timeline."""
         for shot, frame in self.wanted:
-            if seg.start_frame <= frame < seg.start_frame + seg.keep_frames and frame not in self.saved:
+            if (
+                seg.start_frame <= frame < seg.start_frame + seg.keep_frames
+                and frame not in self.saved
+            ):
                 assert self._folder is not None
                 path = Path(self._folder.name) / f"shot{shot}-frame{frame}.png"
-                Image.fromarray(clip.frames[seg.overlap_frames + frame - seg.start_frame]).save(path)
+                Image.fromarray(clip.frames[seg.overlap_frames + frame - seg.start_frame]).save(
+                    path
+                )
                 self.saved[frame] = path
 
     def resolve(self, seg: Segment) -> Segment:

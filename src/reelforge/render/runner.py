@@ -69,20 +69,31 @@ def render(
     cancel = cancel or CancelToken()
     timings = Timings()
     job = prepare(
-        request, progress=progress, timings=timings, previz=previz, size=size, steps=steps,
-        model_path=model_path, device=device, speed=speed,
+        request,
+        progress=progress,
+        timings=timings,
+        previz=previz,
+        size=size,
+        steps=steps,
+        model_path=model_path,
+        device=device,
+        speed=speed,
     )
     plan = job.plan
 
     # 4. Render segment by segment, streaming into the MP4.
     video_path = output_path(output, job.checked.request.workflow, plan.seed)
     with timings("render"):
-        with VideoWriter(video_path, plan.width, plan.height, plan.fps, audio=plan.audio_source != "none") as writer:
+        with VideoWriter(
+            video_path, plan.width, plan.height, plan.fps, audio=plan.audio_source != "none"
+        ) as writer:
             poster = write_plan(job, writer, progress, cancel)
             progress(ProgressEvent("encode", RENDER_SHARE, "finishing the MP4"))
 
     # 5. Poster and sidecar beside the video.
-    artifact = finish(job, video_path, poster, plan.total_frames / plan.fps, plan.audio_source != "none")
+    artifact = finish(
+        job, video_path, poster, plan.total_frames / plan.fps, plan.audio_source != "none"
+    )
     write_sidecar(artifact.sidecar, {**sidecar(job, artifact, timings), **(sidecar_extra or {})})
     progress(ProgressEvent("done", 1.0, f"wrote {video_path}"))
     return artifact
@@ -121,13 +132,22 @@ def prepare(
     plan = pre.plan
     for warning in pre.warnings:
         progress(ProgressEvent("check", 0.0, f"warning: {warning}"))
-    progress(ProgressEvent("plan", 0.0, f"{plan.tier}: {len(plan.segments)} segment(s), {plan.width}×{plan.height} @ {plan.fps} fps"))
+    progress(
+        ProgressEvent(
+            "plan",
+            0.0,
+            f"{plan.tier}: {len(plan.segments)} segment(s), {plan.width}×{plan.height} @ {plan.fps} fps",
+        )
+    )
 
     # 3. Load the engine (kept loaded for the next task).
     with timings("load"):
         progress(ProgressEvent("load", 0.0, f"loading {plan.engine}"))
         engine = get_engine(
-            plan.engine, tier=plan.tier, device=device, speed=speed,
+            plan.engine,
+            tier=plan.tier,
+            device=device,
+            speed=speed,
             model_path=None if previz else model_path,
         )
         engine.fit(plan.segments)  # the weights' placement holds the largest segment
@@ -147,14 +167,19 @@ def write_plan(
     cancel = cancel or CancelToken()
     plan = job.plan
     timeline = Timeline(
-        writer, plan.fps, _input_track(plan, job.user_audio),
-        engine_audio=plan.audio_source == "engine", size=(plan.width, plan.height),
+        writer,
+        plan.fps,
+        _input_track(plan, job.user_audio),
+        engine_audio=plan.audio_source == "engine",
+        size=(plan.width, plan.height),
     )
     poster: np.ndarray | None = None
     with KeyFrames(plan) as key_frames:
         for seg in plan.segments:
             cancel.raise_if_cancelled()
-            clip = _render_segment(job.engine, key_frames.resolve(seg), plan, previous, progress, cancel)
+            clip = _render_segment(
+                job.engine, key_frames.resolve(seg), plan, previous, progress, cancel
+            )
             if poster is None:
                 middle = min(clip.num_frames - 1, seg.keep_frames // 2)
                 poster = clip.cropped(plan.width, plan.height).frames[middle].copy()
@@ -166,7 +191,9 @@ def write_plan(
     return poster
 
 
-def finish(job: Job, video_path: Path, poster: np.ndarray, duration: float, has_audio: bool) -> Artifact:
+def finish(
+    job: Job, video_path: Path, poster: np.ndarray, duration: float, has_audio: bool
+) -> Artifact:
     """The :class:`Artifact` of a written MP4, with its poster written beside it."""
     plan = job.plan
     return Artifact(
@@ -198,7 +225,9 @@ def _render_segment(
     def on_step(step: int, steps: int) -> None:
         cancel.raise_if_cancelled()
         fraction = RENDER_SHARE * (done + seg.frames * step / max(steps, 1)) / total
-        progress(ProgressEvent("render", fraction, label, seg.index + 1, len(plan.segments), step, steps))
+        progress(
+            ProgressEvent("render", fraction, label, seg.index + 1, len(plan.segments), step, steps)
+        )
 
     on_step(0, 1)
     clip = engine.render(seg, on_step, previous)
@@ -222,7 +251,11 @@ def _input_track(plan: RenderPlan, audio: Audio | None = None) -> Audio | None:
     ``audio``: the user's track already read (avatar), used instead of reading it again.
     """
     if plan.audio_source in ("user", "reference") and plan.audio_path is not None:
-        track = audio if audio is not None and plan.audio_source == "user" else read_audio(plan.audio_path)
+        track = (
+            audio
+            if audio is not None and plan.audio_source == "user"
+            else read_audio(plan.audio_path)
+        )
         return track.fit(plan.total_frames / plan.fps)
     return None
 

@@ -71,7 +71,9 @@ class Timeline:
     def _blend_into_held(self, clip: Clip, overlap: int) -> Clip:
         held = self._held
         if held is None or held.num_frames != overlap:
-            raise RuntimeError(f"segment overlaps {overlap} frames but {0 if held is None else held.num_frames} are held")
+            raise RuntimeError(
+                f"segment overlaps {overlap} frames but {0 if held is None else held.num_frames} are held"
+            )
         head = clip.head(overlap)
         audio = None
         if held.audio is not None and head.audio is not None:

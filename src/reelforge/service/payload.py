@@ -17,14 +17,14 @@ an earlier version reads back the same (:func:`read_payload`).
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, ConfigDict
 
 from ..request.models import Request, parse_request
 from ..store.models import Task
 
-EXTEND = "extend"
+EXTEND: Final = "extend"
 """The workflow (and ``translated["workflow"]``) of a video-extend task."""
 FINAL_ENDPOINT = "final"
 """The product path of a final: its task renders its draft's workflow."""

@@ -14,9 +14,10 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any, cast
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import CursorResult, Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -72,7 +73,7 @@ def make_engine(url: str) -> Engine:
 
 def _sqlite_events(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_conn, _record) -> None:  # type: ignore[no-untyped-def]
+    def _on_connect(dbapi_conn, _record) -> None:
         dbapi_conn.isolation_level = None  # we emit BEGIN ourselves (below)
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA journal_mode=WAL")
@@ -82,7 +83,7 @@ def _sqlite_events(engine: Engine) -> None:
         cur.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(conn) -> None:  # type: ignore[no-untyped-def]
+    def _on_begin(conn) -> None:
         immediate = conn.get_execution_options().get(_IMMEDIATE, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
@@ -99,3 +100,9 @@ def upgrade(engine: Engine) -> None:
             conn.exec_driver_sql("SELECT pg_advisory_xact_lock(724217)")
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, "head")
+
+
+def rows_changed(result: Any) -> int:
+    """How many rows an ``UPDATE`` statement's result changed (its cursor's ``rowcount``):
+    the queue's and ledger's guarded updates compare it to 1."""
+    return cast(CursorResult[Any], result).rowcount

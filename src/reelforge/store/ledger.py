@@ -13,6 +13,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from ..errors import ReelforgeError
+from .db import rows_changed
 from .models import Account, LedgerEntry, Task, now_ms
 
 
@@ -86,7 +87,7 @@ def _close(s: Session, task: Task, final: int, kind: str) -> bool:
         .values(credits_final=final)
         .execution_options(synchronize_session=False)
     )
-    if done.rowcount != 1:
+    if rows_changed(done) != 1:
         return False
     task.credits_final = final
     account = s.get_one(Account, task.account_id)

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from .db import Database
+from .db import Database, rows_changed
 from .models import Task, WebhookDelivery, now_ms
 
 OPEN_DELIVERY = ("pending", "sending")
@@ -145,7 +145,7 @@ class Outbox:
                 .values(last_error=error[:2000], updated_at=stamp, **values)
                 .execution_options(synchronize_session=False)
             )
-            return done.rowcount == 1
+            return rows_changed(done) == 1
 
     def of_task(self, task_id: str) -> list[WebhookDelivery]:
         """A task's deliveries, oldest first."""

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 
 from ..errors import ReelforgeError
 from . import ledger
-from .db import Database
+from .db import Database, rows_changed
 from .models import UNFINISHED, Account, Task, TaskStatus, now_ms
 from .outbox import Outbox
 
@@ -153,7 +153,7 @@ class TaskQueue:
                 )
                 .execution_options(synchronize_session=False)
             )
-            if done.rowcount != 1:
+            if rows_changed(done) != 1:
                 return None
             task = s.get_one(Task, task_id, populate_existing=True)
             if task.attempts > MAX_TASK_ATTEMPTS:
@@ -183,7 +183,7 @@ class TaskQueue:
                 )
                 .execution_options(synchronize_session=False)
             )
-            return done.rowcount == 1
+            return rows_changed(done) == 1
 
     def heartbeat(self, worker_id: str, task_ids: list[str]) -> None:
         if not task_ids:

@@ -237,5 +237,7 @@ def test_the_estimate_times_the_model_asked_for():
     cinema = TIERS["cinema"]
     default, ltx2 = about("-r", "1080p"), about("-r", "1080p", "--model", "ltx2")
     assert f"about {cinema.speed_for('1080p').seconds * 5:.0f} s" in default
-    assert f"about {cinema.speed_for('1080p', 'ltx2').seconds * 5:.0f} s" in ltx2 and ltx2 != default
+    assert (
+        f"about {cinema.speed_for('1080p', 'ltx2').seconds * 5:.0f} s" in ltx2 and ltx2 != default
+    )
     assert "estimated on H100 (not measured)" in default

@@ -62,7 +62,9 @@ PLACEHOLDER = Path("studio-estimate")
 class EstimateBody(BaseModel):
     """The page's settings, without the files (facts about them instead)."""
 
-    endpoint: Literal["text2video", "image2video", "omni-video", "motion-control", "avatar/image2video"]
+    endpoint: Literal[
+        "text2video", "image2video", "omni-video", "motion-control", "avatar/image2video"
+    ]
     model_name: str | None = Field(None, max_length=64)
     mode: Literal["std", "pro", "4k"] | None = None
     """None: the tier's own resolution (the chosen tier's, else the guide's)."""
@@ -102,9 +104,7 @@ def studio_config(request: Request) -> dict[str, Any]:
 
 @router.get("/limits", summary="Studio: the input limits the server enforces")
 def studio_limits(request: Request) -> dict[str, Any]:
-    named = {
-        name: _jsonable(getattr(limits, name)) for name in dir(limits) if name.isupper()
-    }
+    named = {name: _jsonable(getattr(limits, name)) for name in dir(limits) if name.isupper()}
     return envelope(
         {
             "limits": named,

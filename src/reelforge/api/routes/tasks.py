@@ -125,12 +125,16 @@ def _add_routes(endpoint: str, model: type) -> None:
         ctx = context(request)
         tasks = ctx.store.tasks.page(user.id, endpoint, page_num, page_size)
         base = ctx.base_url(request)
-        return envelope([task_data(t, ctx.store.artifacts, base) for t in tasks], request_id(request))
+        return envelope(
+            [task_data(t, ctx.store.artifacts, base) for t in tasks], request_id(request)
+        )
 
     router.add_api_route(
         path, create, methods=["POST"], tags=[tag], summary=f"Create a {endpoint} task"
     )
-    router.add_api_route(path, listing, methods=["GET"], tags=[tag], summary=f"List {endpoint} tasks")
+    router.add_api_route(
+        path, listing, methods=["GET"], tags=[tag], summary=f"List {endpoint} tasks"
+    )
     router.add_api_route(
         path + "/{task_id}",
         query,

@@ -146,7 +146,9 @@ def image_frames(segment: Segment, mapper: Mapper = map) -> Frames:
     if move is CameraMove.STATIC:
         move, intensity = CameraMove.PUSH_IN, DEFAULT_PUSH
     layer = camera.layer_size(size, camera.layer_scale(move, intensity))
-    picture = Image.fromarray(fit_image(load_image(segment.conditioning.path("start_image")), *layer))
+    picture = Image.fromarray(
+        fit_image(load_image(segment.conditioning.path("start_image")), *layer)
+    )
     boxes = [
         camera.crop_box(
             camera.view(
@@ -165,7 +167,9 @@ def avatar_frames(segment: Segment, mapper: Mapper = map) -> Frames:
     """The portrait, zooming and lifting with the loudness of the user's audio."""
     size = (segment.width, segment.height)
     c = segment.conditioning
-    picture = Image.fromarray(fit_image(load_image(c.start_image or c.path("character_image")), *size))
+    picture = Image.fromarray(
+        fit_image(load_image(c.start_image or c.path("character_image")), *size)
+    )
     margin = 1.0 / segment.fps
     track, padded = sound.user_audio(segment, margin)
     levels = sound.loudness(padded, margin, segment)
@@ -228,9 +232,7 @@ def _overlays(
 ) -> Overlays:
     """Caption, badge, mark and subtitles, plus the references' contact strip if any
     (a later shot's anchor, shot 1's key frame, shows there too)."""
-    refs = [
-        (ref, load_image(ref.path, field="reference")) for ref in _references(segment)
-    ]
+    refs = [(ref, load_image(ref.path, field="reference")) for ref in _references(segment)]
     return build(
         segment,
         caption=segment.action or segment.prompt,

@@ -63,7 +63,9 @@ def user_audio(segment: Segment, margin: float) -> tuple[Audio, Audio]:
     span = conditioning.audio_span
     start = span.start if span is not None else first_frame_time(segment)
     n = samples(segment)
-    padded = read_audio(conditioning.path("audio"), span=(start - margin, start + n / AUDIO_RATE + margin))
+    padded = read_audio(
+        conditioning.path("audio"), span=(start - margin, start + n / AUDIO_RATE + margin)
+    )
     skip = round(margin * AUDIO_RATE)
     track = np.zeros((AUDIO_CHANNELS, n), np.float32)
     body = padded.samples[:, skip : skip + n]

@@ -39,6 +39,7 @@ DEFAULT_STRENGTH = 1.0
 (``DEFAULT_LORA_STRENGTH``, ltx-pipelines ``utils/constants.py:117``) both use 1.0; the
 READMEs' examples use 0.6 and 0.8 (docs/research/ltx2-lora.md)."""
 
+
 def load_distilled_lora(
     pipe: Any, source: str | Path | dict[str, torch.Tensor], adapter_name: str = DEFAULT_ADAPTER
 ) -> None:
