@@ -8,7 +8,7 @@ OUT    ?= out
 # Pinning torch first keeps pip from pulling a multi-GB CUDA build.
 TORCH  ?= torch==2.13.0
 
-.PHONY: demo test test-slow bench wheels clean
+.PHONY: demo lint test test-slow bench wheels clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,15 @@ $(BIN)/.engines: $(BIN)/.installed
 # STRICT=1 (CI) makes that an error instead.
 # `slow` tests drain hundreds of renders (minutes); `make test-slow` runs them.
 STRICT ?=
-test: $(BIN)/.engines
+# `make lint`: ruff (lint and format), mypy on src/, and the import-linter contracts of
+# pyproject.toml (the layers); `make test` runs it first, as .pre-commit-config.yaml does.
+lint: $(BIN)/.engines
 	$(BIN)/ruff check src tests bench docs examples
+	$(BIN)/ruff format --check src tests bench docs examples
+	$(BIN)/python -m mypy
+	$(BIN)/lint-imports
+
+test: lint
 	.ci/chromium.sh || [ -z "$(STRICT)" ]
 	url="$${REELFORGE_TEST_POSTGRES_URL:-}"; \
 	if [ -z "$$url" ]; then url="$$(.ci/postgres.sh)" || [ -z "$(STRICT)" ] || exit 1; fi; \
