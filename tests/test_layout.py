@@ -67,3 +67,13 @@ def test_tiny_configs_and_builders_live_only_in_testing():
     # the pattern does find them where they belong
     inside = {path.name for path in TESTING.glob("*.py") if definitions(path)}
     assert {"ltx2.py", "ltx25.py", "wan.py", "preprocess.py"} <= inside
+
+
+def test_the_readme_layout_names_every_top_level_folder_once():
+    readme = (SRC.parents[1] / "README.md").read_text("utf-8")
+    layout = readme.split("## Layout", 1)[1].split("\n## ", 1)[0]
+    named = re.findall(r"^- `(\w+)/`", layout, flags=re.MULTILINE)
+    folders = sorted(p.name for p in SRC.iterdir() if (p / "__init__.py").is_file())
+    assert sorted(named) == folders
+    for question in ("becomes a plan", "becomes frames", "MP4", "queued, claimed"):
+        assert question in layout, question
