@@ -91,3 +91,4 @@ def test_serve_prints_where_it_listens_and_answers(tmp_path):
     finally:
         proc.terminate()
         proc.wait(20)
+        proc.stdout.close()  # the pipe is ours to close (else a ResourceWarning, an error here)
