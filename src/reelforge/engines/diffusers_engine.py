@@ -118,26 +118,34 @@ class DiffusersEngine(Engine):
         self._pipelines = {self.base_pipeline: base}
         self._text = None
 
-    def plan(self) -> Any:
-        """The memory plan on :attr:`device` for :attr:`planned_window` (at first the tier's
-        longest render at its default resolution: what most tasks ask for) with the user's
-        speed options (``low_vram``, ``offload``, ``vae_tiling`` narrow the placements), or
-        :class:`~reelforge.engines.memory.DoesNotFit` naming what is short; None on a device
-        without memory of its own (the CPU)."""
+    def machine_memory(self) -> tuple[float, float] | None:
+        """``(GPU GB, host GB)`` this engine plans with; None on a device without memory of
+        its own (the CPU)."""
         from . import memory
         from .speed import gpu_memory_gb
 
         gpu_gb = gpu_memory_gb(self.device)
-        if gpu_gb is None:
+        return None if gpu_gb is None else (gpu_gb, memory.host_memory_gb())
+
+    def plan(self, window: Any = None) -> Any:
+        """The memory plan on :attr:`device` for ``window`` (None: :attr:`planned_window`, at
+        first the tier's longest render at its default resolution: what most tasks ask for)
+        with the user's speed options (``low_vram``, ``offload``, ``vae_tiling`` narrow the
+        placements), or :class:`~reelforge.engines.memory.DoesNotFit` naming what is short;
+        None on the CPU."""
+        from . import memory
+
+        machine = self.machine_memory()
+        if machine is None:
             return None
-        tier = memory.tier_of(self.name, self.tier)
-        window = self.planned_window or memory.worst_window(
-            tier, tier.default_resolution, engine=self.name
-        )
+        if window is None:
+            tier = memory.tier_of(self.name, self.tier)
+            window = self.planned_window or memory.worst_window(
+                tier, tier.default_resolution, engine=self.name
+            )
         return memory.plan_window(
             window,
-            gpu_gb,
-            memory.host_memory_gb(),
+            *machine,
             modes=memory.allowed_modes(self.speed.low_vram, self.speed.offload),
             vae_tiling=self.speed.vae_tiling,
         )
@@ -146,19 +154,19 @@ class DiffusersEngine(Engine):
         """Before a task renders: when its largest segment (a 4K final, a longer window)
         needs more than the loaded placement holds, the weights are placed again by a plan
         for it (reloaded; slower placements hold larger renders), or
-        :class:`~reelforge.engines.memory.DoesNotFit` names what is short."""
+        :class:`~reelforge.engines.memory.DoesNotFit` names what is short, with nothing
+        dropped or changed."""
         from . import memory
-        from .speed import gpu_memory_gb
 
-        plan, gpu_gb = self.memory_plan, gpu_memory_gb(self.device)
-        if plan is None or gpu_gb is None or not segments:
+        plan, machine = self.memory_plan, self.machine_memory()
+        if plan is None or machine is None or not segments:
             return
         largest = max(segments, key=lambda s: s.width * s.height * s.frames)
         window = memory.request_window(plan, largest.width, largest.height, largest.frames)
-        if memory.holds(plan, window, gpu_gb, memory.host_memory_gb()):
+        if memory.holds(plan, window, *machine):
             return
+        self.plan(window)  # refuses here, before the loaded weights are dropped
         self.planned_window = window
-        self.plan()  # refuses before the loaded weights are dropped
         log.info(
             "re-placing %s for %d×%d×%d", self.name, window.width, window.height, window.frames
         )

@@ -459,12 +459,6 @@ def request_window(plan: Plan, width: int, height: int, frames: int) -> Window:
 
 def holds(plan: Plan, window: Window, gpu_gb: float, host_gb: float) -> bool:
     """Whether ``plan``'s placement also fits ``window`` on this machine."""
-    if (window.width, window.height, window.frames) == (
-        plan.window.width,
-        plan.window.height,
-        plan.window.frames,
-    ):
-        return True
     placed = place(window, units(window), plan.mode, plan.free_text_encoder, plan.vae_tiling)
     return placed.fits(gpu_gb, host_gb)
 
